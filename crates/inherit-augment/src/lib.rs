@@ -1,0 +1,1 @@
+//! inherit-augment (work in progress).

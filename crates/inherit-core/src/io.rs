@@ -1,0 +1,375 @@
+//! File I/O shared by every crate: atomic writes, JSONL and delimited-text readers whose
+//! errors name the file, the line and the field.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+
+/// A file being written: bytes go to a temporary file beside the target, which replaces
+/// the target only on [`AtomicFile::commit`]. Dropped without commit, the temporary file
+/// is removed and the target is untouched, so a crash never leaves a half-written file.
+pub struct AtomicFile {
+    target: PathBuf,
+    tmp: PathBuf,
+    writer: Option<BufWriter<File>>,
+}
+
+impl AtomicFile {
+    /// Starts writing `target` (its parent directory is created if missing).
+    pub fn create(target: impl AsRef<Path>) -> Result<Self> {
+        let target = target.as_ref().to_path_buf();
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let name = target
+            .file_name()
+            .ok_or_else(|| Error::invalid("path", format!("{} names no file", target.display())))?
+            .to_string_lossy()
+            .into_owned();
+        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        Ok(AtomicFile {
+            target,
+            tmp,
+            writer: Some(BufWriter::new(file)),
+        })
+    }
+
+    /// The writer for the content.
+    pub fn writer(&mut self) -> &mut BufWriter<File> {
+        self.writer.as_mut().expect("writer present until commit")
+    }
+
+    /// Flushes, syncs and renames the temporary file onto the target.
+    pub fn commit(mut self) -> Result<()> {
+        let writer = self.writer.take().expect("writer present until commit");
+        let file = writer
+            .into_inner()
+            .map_err(|e| Error::io(&self.tmp, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io(&self.tmp, e))?;
+        drop(file);
+        std::fs::rename(&self.tmp, &self.target).map_err(|e| Error::io(&self.target, e))
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.writer.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.writer().write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.writer().flush()
+    }
+}
+
+/// Writes `bytes` to `path` atomically.
+pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
+    let path = path.as_ref();
+    let mut f = AtomicFile::create(path)?;
+    f.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    f.commit()
+}
+
+/// Writes one JSON object per line, atomically.
+pub fn write_jsonl<T: Serialize>(path: impl AsRef<Path>, items: &[T]) -> Result<()> {
+    let path = path.as_ref();
+    let mut f = AtomicFile::create(path)?;
+    for item in items {
+        serde_json::to_writer(f.writer(), item)
+            .map_err(|e| Error::io(path, std::io::Error::other(e)))?;
+        f.writer().write_all(b"\n").map_err(|e| Error::io(path, e))?;
+    }
+    f.commit()
+}
+
+/// Reads one JSON value of type `T` per non-blank line.
+///
+/// Errors name the file, the 1-based line and, where serde can tell, the field (a
+/// dotted path such as `provenance.seed`). An empty file (no records) is
+/// [`Error::Empty`].
+pub fn read_jsonl<T: DeserializeOwned>(path: impl AsRef<Path>) -> Result<Vec<T>> {
+    let path = path.as_ref();
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut out = Vec::new();
+    for (i, line) in BufReader::new(file).lines().enumerate() {
+        let line_no = i as u64 + 1;
+        let line = line.map_err(|e| Error::io(path, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        out.push(parse_json_line(path, line_no, &line)?);
+    }
+    if out.is_empty() {
+        return Err(Error::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(out)
+}
+
+/// Parses one JSON line into `T`, with an error naming file, line and field.
+pub fn parse_json_line<T: DeserializeOwned>(path: &Path, line: u64, text: &str) -> Result<T> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| Error::parse(path, line, None, format!("invalid JSON: {e}")))?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let inner = e.inner().to_string();
+        let mut field = e.path().to_string();
+        if let Some(missing) = inner
+            .strip_prefix("missing field `")
+            .and_then(|s| s.split('`').next())
+        {
+            field = if field == "." {
+                missing.to_owned()
+            } else {
+                format!("{field}.{missing}")
+            };
+        }
+        let field = (field != ".").then_some(field);
+        Error::parse(path, line, field.as_deref(), inner)
+    })
+}
+
+/// Options for [`DelimitedReader`].
+#[derive(Debug, Clone, Copy)]
+pub struct DelimitedOptions {
+    /// Field separator (`b','` for CSV, `b'\t'` for TSV).
+    pub delimiter: u8,
+    /// Whether double quotes delimit fields (off for GLUE-style TSV).
+    pub quoting: bool,
+}
+
+impl Default for DelimitedOptions {
+    fn default() -> Self {
+        DelimitedOptions {
+            delimiter: b',',
+            quoting: true,
+        }
+    }
+}
+
+impl DelimitedOptions {
+    /// Tab-separated, no quoting (GLUE's TSV files).
+    pub fn tsv() -> Self {
+        DelimitedOptions {
+            delimiter: b'\t',
+            quoting: false,
+        }
+    }
+}
+
+/// A CSV/TSV reader with a header row, whose rows look fields up by column name and
+/// report errors with file, line and column.
+pub struct DelimitedReader {
+    path: PathBuf,
+    headers: Arc<HashMap<String, usize>>,
+    reader: csv::Reader<File>,
+}
+
+impl DelimitedReader {
+    /// Opens `path` and reads its header; `required` columns must all be present.
+    pub fn open(path: impl AsRef<Path>, options: DelimitedOptions, required: &[&str]) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(options.delimiter)
+            .quoting(options.quoting)
+            .flexible(true)
+            .from_reader(file);
+        let header = reader
+            .headers()
+            .map_err(|e| Error::parse(&path, 1, None, format!("cannot read header: {e}")))?
+            .clone();
+        if header.iter().all(|h| h.trim().is_empty()) {
+            return Err(Error::Empty { path });
+        }
+        let headers: HashMap<String, usize> = header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.trim().trim_start_matches('\u{feff}').to_owned(), i))
+            .collect();
+        for col in required {
+            if !headers.contains_key(*col) {
+                return Err(Error::parse(
+                    &path,
+                    1,
+                    Some(col),
+                    format!(
+                        "missing column; the header has: {}",
+                        header.iter().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(DelimitedReader {
+            path,
+            headers: Arc::new(headers),
+            reader,
+        })
+    }
+
+    /// The file being read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// True when the header has `column`.
+    pub fn has_column(&self, column: &str) -> bool {
+        self.headers.contains_key(column)
+    }
+
+    /// Iterates over the data rows.
+    pub fn rows(&mut self) -> impl Iterator<Item = Result<Row>> + '_ {
+        let path = self.path.clone();
+        let headers = Arc::clone(&self.headers);
+        self.reader.records().map(move |rec| {
+            let rec = rec.map_err(|e| {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                Error::parse(&path, line, None, format!("malformed record: {e}"))
+            })?;
+            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            Ok(Row {
+                path: path.clone(),
+                line,
+                headers: Arc::clone(&headers),
+                record: rec,
+            })
+        })
+    }
+}
+
+/// One data row of a [`DelimitedReader`].
+pub struct Row {
+    path: PathBuf,
+    line: u64,
+    headers: Arc<HashMap<String, usize>>,
+    record: csv::StringRecord,
+}
+
+impl Row {
+    /// The 1-based line the row starts on.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// The field in `column`; an error if the row is too short.
+    pub fn get(&self, column: &str) -> Result<&str> {
+        let idx = *self.headers.get(column).ok_or_else(|| self.error(column, "no such column"))?;
+        self.record
+            .get(idx)
+            .ok_or_else(|| self.error(column, "the row has too few fields"))
+    }
+
+    /// The field in `column`, which must not be blank.
+    pub fn non_empty(&self, column: &str) -> Result<&str> {
+        let v = self.get(column)?;
+        if v.trim().is_empty() {
+            return Err(self.error(column, "empty value"));
+        }
+        Ok(v)
+    }
+
+    /// The field in `column` parsed as `T`.
+    pub fn parse<T: std::str::FromStr>(&self, column: &str) -> Result<T>
+    where
+        T::Err: std::fmt::Display,
+    {
+        let v = self.get(column)?;
+        v.trim().parse::<T>().map_err(|e| {
+            self.error(
+                column,
+                &format!("cannot parse {v:?} as {}: {e}", std::any::type_name::<T>()),
+            )
+        })
+    }
+
+    /// An error located at this row and `column`.
+    pub fn error(&self, column: &str, message: &str) -> Error {
+        Error::parse(&self.path, self.line, Some(column), message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, serde::Serialize, PartialEq)]
+    struct Rec {
+        name: String,
+        n: u32,
+    }
+
+    #[test]
+    fn jsonl_errors_name_line_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.jsonl");
+        std::fs::write(&p, "{\"name\":\"a\",\"n\":1}\n\n{\"name\":\"b\",\"n\":\"two\"}\n").unwrap();
+        let err = read_jsonl::<Rec>(&p).unwrap_err();
+        match &err {
+            Error::Parse { location, .. } => {
+                assert_eq!(location.line, 3);
+                assert_eq!(location.field.as_deref(), Some("n"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        std::fs::write(&p, "{\"name\":\"a\"}\n").unwrap();
+        let msg = read_jsonl::<Rec>(&p).unwrap_err().to_string();
+        assert!(msg.contains("x.jsonl:1: field `n`"), "{msg}");
+        std::fs::write(&p, "{\"name\":\n").unwrap();
+        let msg = read_jsonl::<Rec>(&p).unwrap_err().to_string();
+        assert!(msg.contains("x.jsonl:1") && msg.contains("invalid JSON"), "{msg}");
+        std::fs::write(&p, "\n  \n").unwrap();
+        assert!(matches!(read_jsonl::<Rec>(&p), Err(Error::Empty { .. })));
+    }
+
+    #[test]
+    fn atomic_file_leaves_target_untouched_until_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.jsonl");
+        write_jsonl(&p, &[Rec { name: "a".into(), n: 1 }]).unwrap();
+        {
+            let mut f = AtomicFile::create(&p).unwrap();
+            f.write_all(b"partial").unwrap();
+            // dropped without commit
+        }
+        let back: Vec<Rec> = read_jsonl(&p).unwrap();
+        assert_eq!(back, vec![Rec { name: "a".into(), n: 1 }]);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "temp file removed");
+    }
+
+    #[test]
+    fn delimited_rows_report_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.csv");
+        std::fs::write(&p, "a,b\n1,x\n2\n").unwrap();
+        let mut r = DelimitedReader::open(&p, DelimitedOptions::default(), &["a", "b"]).unwrap();
+        let rows: Vec<Row> = r.rows().collect::<Result<_>>().unwrap();
+        assert_eq!(rows[0].parse::<u32>("a").unwrap(), 1);
+        let err = rows[0].parse::<u32>("b").unwrap_err().to_string();
+        assert!(err.contains("t.csv:2: field `b`"), "{err}");
+        let err = rows[1].get("b").unwrap_err().to_string();
+        assert!(err.contains("t.csv:3: field `b`"), "{err}");
+        let err = DelimitedReader::open(&p, DelimitedOptions::default(), &["c"]).err().unwrap();
+        assert!(err.to_string().contains("t.csv:1: field `c`: missing column"), "{err}");
+        std::fs::write(&p, "").unwrap();
+        assert!(matches!(
+            DelimitedReader::open(&p, DelimitedOptions::default(), &[]),
+            Err(Error::Empty { .. })
+        ));
+    }
+}

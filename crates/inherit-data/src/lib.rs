@@ -1,0 +1,1 @@
+//! inherit-data (work in progress).

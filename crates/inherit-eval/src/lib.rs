@@ -1,0 +1,1 @@
+//! inherit-eval (work in progress).

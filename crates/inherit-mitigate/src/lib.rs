@@ -1,0 +1,1 @@
+//! inherit-mitigate (work in progress).

@@ -1,0 +1,1 @@
+//! inherit-mix (work in progress).

@@ -1,0 +1,1 @@
+//! inherit-train (work in progress).
