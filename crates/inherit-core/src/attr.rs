@@ -149,7 +149,11 @@ impl Groups {
         self.stated
             .get(axis)
             .map(|v| (v.as_str(), Origin::Stated))
-            .or_else(|| self.inferred.get(axis).map(|v| (v.as_str(), Origin::Inferred)))
+            .or_else(|| {
+                self.inferred
+                    .get(axis)
+                    .map(|v| (v.as_str(), Origin::Inferred))
+            })
     }
 
     /// The value on `axis` (stated, else inferred), without its origin.

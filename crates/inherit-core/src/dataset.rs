@@ -124,7 +124,11 @@ impl Dataset {
                 Some(col) => row.non_empty(col)?.to_owned(),
                 None => format!("{source}:{}", row.line()),
             };
-            let mut ex = Example::new(id, row.non_empty(&spec.text)?, Provenance::original(&source));
+            let mut ex = Example::new(
+                id,
+                row.non_empty(&spec.text)?,
+                Provenance::original(&source),
+            );
             if let Some(col) = &spec.label {
                 ex.label = Some(row.non_empty(col)?.trim().to_owned());
             }
@@ -368,9 +372,13 @@ mod tests {
             for i in 0..n_per_label {
                 let g = if i % 2 == 0 { "female" } else { "male" };
                 ex.push(
-                    Example::new(format!("{label}{i}"), format!("text {label} {i}"), Provenance::original("toy"))
-                        .with_label(label)
-                        .with_groups(Groups::new().with_stated(Axis::Gender, g)),
+                    Example::new(
+                        format!("{label}{i}"),
+                        format!("text {label} {i}"),
+                        Provenance::original("toy"),
+                    )
+                    .with_label(label)
+                    .with_groups(Groups::new().with_stated(Axis::Gender, g)),
                 );
             }
         }
@@ -380,15 +388,27 @@ mod tests {
     #[test]
     fn split_is_stratified_disjoint_and_seeded() {
         let d = toy(20);
-        let p = SplitParams { validation: 0.1, test: 0.25, seed: 9 };
+        let p = SplitParams {
+            validation: 0.1,
+            test: 0.25,
+            seed: 9,
+        };
         let s = d.split(&p).unwrap();
         for part in [&s.train, &s.validation, &s.test] {
             assert_eq!(part.labels, d.labels);
         }
         // 20 per label: round(5) test, round(2) validation, 13 train.
         for label in ["a", "b", "c"] {
-            let count = |ds: &Dataset| ds.examples.iter().filter(|e| e.label.as_deref() == Some(label)).count();
-            assert_eq!((count(&s.train), count(&s.validation), count(&s.test)), (13, 2, 5));
+            let count = |ds: &Dataset| {
+                ds.examples
+                    .iter()
+                    .filter(|e| e.label.as_deref() == Some(label))
+                    .count()
+            };
+            assert_eq!(
+                (count(&s.train), count(&s.validation), count(&s.test)),
+                (13, 2, 5)
+            );
         }
         let mut ids: Vec<_> = [&s.train, &s.validation, &s.test]
             .iter()
@@ -400,7 +420,14 @@ mod tests {
         assert_eq!(d.split(&p).unwrap(), s);
         let other = d.split(&SplitParams { seed: 10, ..p }).unwrap();
         assert_ne!(other.test, s.test);
-        assert!(d.split(&SplitParams { validation: 0.5, test: 0.5, seed: 0 }).is_err());
+        assert!(
+            d.split(&SplitParams {
+                validation: 0.5,
+                test: 0.5,
+                seed: 0
+            })
+            .is_err()
+        );
     }
 
     #[test]
@@ -428,8 +455,15 @@ mod tests {
     fn csv_spec_maps_columns_and_names_bad_rows() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("d.csv");
-        std::fs::write(&p, "id,text,label,gender\n1,\"Hello, there\",pos,female\n2,Bye,neg,\n").unwrap();
-        let spec = CsvSpec::text("text").label("label").id("id").group(Axis::Gender, "gender");
+        std::fs::write(
+            &p,
+            "id,text,label,gender\n1,\"Hello, there\",pos,female\n2,Bye,neg,\n",
+        )
+        .unwrap();
+        let spec = CsvSpec::text("text")
+            .label("label")
+            .id("id")
+            .group(Axis::Gender, "gender");
         let d = Dataset::read_csv(&p, &spec).unwrap();
         assert_eq!(d.len(), 2);
         assert_eq!(d.examples[0].text, "Hello, there");

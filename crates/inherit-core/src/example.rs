@@ -63,7 +63,11 @@ impl Example {
     }
 
     /// Builder: adds a metadata entry.
-    pub fn with_meta(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+    pub fn with_meta(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<serde_json::Value>,
+    ) -> Self {
         self.meta.insert(key.into(), value.into());
         self
     }

@@ -93,7 +93,9 @@ pub fn write_jsonl<T: Serialize>(path: impl AsRef<Path>, items: &[T]) -> Result<
     for item in items {
         serde_json::to_writer(f.writer(), item)
             .map_err(|e| Error::io(path, std::io::Error::other(e)))?;
-        f.writer().write_all(b"\n").map_err(|e| Error::io(path, e))?;
+        f.writer()
+            .write_all(b"\n")
+            .map_err(|e| Error::io(path, e))?;
     }
     f.commit()
 }
@@ -183,7 +185,11 @@ pub struct DelimitedReader {
 
 impl DelimitedReader {
     /// Opens `path` and reads its header; `required` columns must all be present.
-    pub fn open(path: impl AsRef<Path>, options: DelimitedOptions, required: &[&str]) -> Result<Self> {
+    pub fn open(
+        path: impl AsRef<Path>,
+        options: DelimitedOptions,
+        required: &[&str],
+    ) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
         let mut reader = csv::ReaderBuilder::new()
@@ -269,7 +275,10 @@ impl Row {
 
     /// The field in `column`; an error if the row is too short.
     pub fn get(&self, column: &str) -> Result<&str> {
-        let idx = *self.headers.get(column).ok_or_else(|| self.error(column, "no such column"))?;
+        let idx = *self
+            .headers
+            .get(column)
+            .ok_or_else(|| self.error(column, "no such column"))?;
         self.record
             .get(idx)
             .ok_or_else(|| self.error(column, "the row has too few fields"))
@@ -318,7 +327,11 @@ mod tests {
     fn jsonl_errors_name_line_and_field() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.jsonl");
-        std::fs::write(&p, "{\"name\":\"a\",\"n\":1}\n\n{\"name\":\"b\",\"n\":\"two\"}\n").unwrap();
+        std::fs::write(
+            &p,
+            "{\"name\":\"a\",\"n\":1}\n\n{\"name\":\"b\",\"n\":\"two\"}\n",
+        )
+        .unwrap();
         let err = read_jsonl::<Rec>(&p).unwrap_err();
         match &err {
             Error::Parse { location, .. } => {
@@ -332,7 +345,10 @@ mod tests {
         assert!(msg.contains("x.jsonl:1: field `n`"), "{msg}");
         std::fs::write(&p, "{\"name\":\n").unwrap();
         let msg = read_jsonl::<Rec>(&p).unwrap_err().to_string();
-        assert!(msg.contains("x.jsonl:1") && msg.contains("invalid JSON"), "{msg}");
+        assert!(
+            msg.contains("x.jsonl:1") && msg.contains("invalid JSON"),
+            "{msg}"
+        );
         std::fs::write(&p, "\n  \n").unwrap();
         assert!(matches!(read_jsonl::<Rec>(&p), Err(Error::Empty { .. })));
     }
@@ -341,15 +357,32 @@ mod tests {
     fn atomic_file_leaves_target_untouched_until_commit() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("out.jsonl");
-        write_jsonl(&p, &[Rec { name: "a".into(), n: 1 }]).unwrap();
+        write_jsonl(
+            &p,
+            &[Rec {
+                name: "a".into(),
+                n: 1,
+            }],
+        )
+        .unwrap();
         {
             let mut f = AtomicFile::create(&p).unwrap();
             f.write_all(b"partial").unwrap();
             // dropped without commit
         }
         let back: Vec<Rec> = read_jsonl(&p).unwrap();
-        assert_eq!(back, vec![Rec { name: "a".into(), n: 1 }]);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "temp file removed");
+        assert_eq!(
+            back,
+            vec![Rec {
+                name: "a".into(),
+                n: 1
+            }]
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temp file removed"
+        );
     }
 
     #[test]
@@ -364,8 +397,14 @@ mod tests {
         assert!(err.contains("t.csv:2: field `b`"), "{err}");
         let err = rows[1].get("b").unwrap_err().to_string();
         assert!(err.contains("t.csv:3: field `b`"), "{err}");
-        let err = DelimitedReader::open(&p, DelimitedOptions::default(), &["c"]).err().unwrap();
-        assert!(err.to_string().contains("t.csv:1: field `c`: missing column"), "{err}");
+        let err = DelimitedReader::open(&p, DelimitedOptions::default(), &["c"])
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string()
+                .contains("t.csv:1: field `c`: missing column"),
+            "{err}"
+        );
         std::fs::write(&p, "").unwrap();
         assert!(matches!(
             DelimitedReader::open(&p, DelimitedOptions::default(), &[]),

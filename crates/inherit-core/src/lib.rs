@@ -35,6 +35,7 @@ pub mod dataset;
 pub mod error;
 pub mod example;
 pub mod io;
+pub mod lexicon;
 pub mod model;
 pub mod provenance;
 pub mod rng;
@@ -43,6 +44,7 @@ pub use attr::{Axis, Groups, Origin};
 pub use dataset::{CountRow, Counts, CsvSpec, Dataset, Split, SplitParams};
 pub use error::{BoxError, Error, Location, Result};
 pub use example::{Example, Meta};
+pub use lexicon::{Lexicon, LexiconEntry, TermKind, TermMatch};
 pub use model::{
     ChatMessage, Embedder, GenerationParams, Prompt, SequenceScore, SequenceScorer, TextClassifier,
     TextGenerator, argmax,

@@ -123,10 +123,16 @@ impl GenerationParams {
             return Err(Error::invalid("max_tokens", "must be at least 1"));
         }
         if !(self.temperature >= 0.0 && self.temperature.is_finite()) {
-            return Err(Error::invalid("temperature", format!("must be >= 0, got {}", self.temperature)));
+            return Err(Error::invalid(
+                "temperature",
+                format!("must be >= 0, got {}", self.temperature),
+            ));
         }
         if !(self.top_p > 0.0 && self.top_p <= 1.0) {
-            return Err(Error::invalid("top_p", format!("must be in (0, 1], got {}", self.top_p)));
+            return Err(Error::invalid(
+                "top_p",
+                format!("must be in (0, 1], got {}", self.top_p),
+            ));
         }
         Ok(())
     }
@@ -215,7 +221,16 @@ mod tests {
             &self.0
         }
         fn predict_proba(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
-            Ok(texts.iter().map(|t| if t.contains('b') { vec![0.2, 0.8] } else { vec![0.6, 0.4] }).collect())
+            Ok(texts
+                .iter()
+                .map(|t| {
+                    if t.contains('b') {
+                        vec![0.2, 0.8]
+                    } else {
+                        vec![0.6, 0.4]
+                    }
+                })
+                .collect())
         }
     }
 
@@ -229,16 +244,40 @@ mod tests {
     #[test]
     fn generation_params_are_checked() {
         assert!(GenerationParams::default().check().is_ok());
-        assert!(GenerationParams { top_p: 0.0, ..Default::default() }.check().is_err());
-        assert!(GenerationParams { max_tokens: 0, ..Default::default() }.check().is_err());
-        assert!(GenerationParams { temperature: -1.0, ..Default::default() }.check().is_err());
+        assert!(
+            GenerationParams {
+                top_p: 0.0,
+                ..Default::default()
+            }
+            .check()
+            .is_err()
+        );
+        assert!(
+            GenerationParams {
+                max_tokens: 0,
+                ..Default::default()
+            }
+            .check()
+            .is_err()
+        );
+        assert!(
+            GenerationParams {
+                temperature: -1.0,
+                ..Default::default()
+            }
+            .check()
+            .is_err()
+        );
     }
 
     #[test]
     fn prompt_serialises_with_kind() {
         let p = Prompt::user("hi");
         let json = serde_json::to_string(&p).unwrap();
-        assert_eq!(json, r#"{"kind":"chat","value":[{"role":"user","content":"hi"}]}"#);
+        assert_eq!(
+            json,
+            r#"{"kind":"chat","value":[{"role":"user","content":"hi"}]}"#
+        );
         assert_eq!(p.flatten(), "user: hi");
     }
 }

@@ -230,10 +230,7 @@ mod tests {
         for b in all {
             assert_eq!(b.id().parse::<BiasType>().unwrap(), b);
         }
-        assert_eq!(
-            BiasType::paper_six()[2].id(),
-            "contrastive-single-explicit"
-        );
+        assert_eq!(BiasType::paper_six()[2].id(), "contrastive-single-explicit");
     }
 
     #[test]

@@ -33,9 +33,18 @@ mod tests {
 
     #[test]
     fn same_seed_same_draws_different_seed_different_draws() {
-        let a: Vec<u32> = (0..8).map(|_| 0).scan(seeded_rng(1), |r, _: u32| Some(r.random::<u32>())).collect();
-        let b: Vec<u32> = (0..8).map(|_| 0).scan(seeded_rng(1), |r, _: u32| Some(r.random::<u32>())).collect();
-        let c: Vec<u32> = (0..8).map(|_| 0).scan(seeded_rng(2), |r, _: u32| Some(r.random::<u32>())).collect();
+        let a: Vec<u32> = (0..8)
+            .map(|_| 0)
+            .scan(seeded_rng(1), |r, _: u32| Some(r.random::<u32>()))
+            .collect();
+        let b: Vec<u32> = (0..8)
+            .map(|_| 0)
+            .scan(seeded_rng(1), |r, _: u32| Some(r.random::<u32>()))
+            .collect();
+        let c: Vec<u32> = (0..8)
+            .map(|_| 0)
+            .scan(seeded_rng(2), |r, _: u32| Some(r.random::<u32>()))
+            .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
     }

@@ -16,15 +16,17 @@ fn axis() -> impl Strategy<Value = Axis> {
 fn provenance() -> impl Strategy<Value = Provenance> {
     prop_oneof![
         ".{0,12}".prop_map(Provenance::original),
-        (".{0,8}", 0usize..9, ".{0,8}", any::<u64>(), 0u32..5).prop_map(|(g, b, p, seed, round)| {
-            Provenance::Augmented {
-                generator: g,
-                bias_type: BiasType::all()[b],
-                prompt_id: p,
-                seed,
-                round,
+        (".{0,8}", 0usize..9, ".{0,8}", any::<u64>(), 0u32..5).prop_map(
+            |(g, b, p, seed, round)| {
+                Provenance::Augmented {
+                    generator: g,
+                    bias_type: BiasType::all()[b],
+                    prompt_id: p,
+                    seed,
+                    round,
+                }
             }
-        }),
+        ),
     ]
 }
 
@@ -38,14 +40,16 @@ fn example() -> impl Strategy<Value = Example> {
         provenance(),
         proptest::collection::btree_map("[a-z]{1,5}", any::<i64>(), 0..3),
     )
-        .prop_map(|(id, text, label, stated, inferred, provenance, meta)| Example {
-            id,
-            text,
-            label,
-            groups: Groups { stated, inferred },
-            provenance,
-            meta: meta.into_iter().map(|(k, v)| (k, v.into())).collect(),
-        })
+        .prop_map(
+            |(id, text, label, stated, inferred, provenance, meta)| Example {
+                id,
+                text,
+                label,
+                groups: Groups { stated, inferred },
+                provenance,
+                meta: meta.into_iter().map(|(k, v)| (k, v.into())).collect(),
+            },
+        )
 }
 
 proptest! {
