@@ -52,9 +52,7 @@ impl FromStr for Target {
         match s {
             "augmented" => Ok(Target::Augmented),
             "all" => Ok(Target::All),
-            other => Err(format!(
-                "unknown target `{other}`; known: augmented, all"
-            )),
+            other => Err(format!("unknown target `{other}`; known: augmented, all")),
         }
     }
 }
