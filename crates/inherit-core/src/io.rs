@@ -180,7 +180,22 @@ impl DelimitedOptions {
 pub struct DelimitedReader {
     path: PathBuf,
     headers: Arc<HashMap<String, usize>>,
-    reader: csv::Reader<File>,
+    /// Byte offset of the start of each line, to turn record offsets into line numbers
+    /// whatever the line endings (LF or CRLF).
+    line_starts: Arc<Vec<u64>>,
+    reader: csv::Reader<std::io::Cursor<Vec<u8>>>,
+}
+
+/// The 1-based line of a record starting at byte `offset`. With CRLF endings the csv
+/// parser reports a record as starting on the `\n` that ends the previous line, so an
+/// offset sitting on a line end counts as the next line.
+fn line_of(line_starts: &[u64], offset: u64) -> u64 {
+    let offset = if line_starts.binary_search(&(offset + 1)).is_ok() {
+        offset + 1
+    } else {
+        offset
+    };
+    line_starts.partition_point(|s| *s <= offset) as u64
 }
 
 impl DelimitedReader {
@@ -191,12 +206,21 @@ impl DelimitedReader {
         required: &[&str],
     ) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let line_starts: Vec<u64> = std::iter::once(0)
+            .chain(
+                bytes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| **b == b'\n')
+                    .map(|(i, _)| i as u64 + 1),
+            )
+            .collect();
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(options.delimiter)
             .quoting(options.quoting)
             .flexible(true)
-            .from_reader(file);
+            .from_reader(std::io::Cursor::new(bytes));
         let header = reader
             .headers()
             .map_err(|e| Error::parse(&path, 1, None, format!("cannot read header: {e}")))?
@@ -225,6 +249,7 @@ impl DelimitedReader {
         Ok(DelimitedReader {
             path,
             headers: Arc::new(headers),
+            line_starts: Arc::new(line_starts),
             reader,
         })
     }
@@ -243,12 +268,13 @@ impl DelimitedReader {
     pub fn rows(&mut self) -> impl Iterator<Item = Result<Row>> + '_ {
         let path = self.path.clone();
         let headers = Arc::clone(&self.headers);
+        let starts = Arc::clone(&self.line_starts);
         self.reader.records().map(move |rec| {
             let rec = rec.map_err(|e| {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = e.position().map_or(0, |p| line_of(&starts, p.byte()));
                 Error::parse(&path, line, None, format!("malformed record: {e}"))
             })?;
-            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            let line = rec.position().map_or(0, |p| line_of(&starts, p.byte()));
             Ok(Row {
                 path: path.clone(),
                 line,
@@ -405,6 +431,11 @@ mod tests {
                 .contains("t.csv:1: field `c`: missing column"),
             "{err}"
         );
+        // CRLF line endings give the same line numbers.
+        std::fs::write(&p, "a,b\r\n1,x\r\n\"2\nsecond line\",y\r\n3,z\r\n").unwrap();
+        let mut r = DelimitedReader::open(&p, DelimitedOptions::default(), &["a"]).unwrap();
+        let lines: Vec<u64> = r.rows().map(|row| row.unwrap().line()).collect();
+        assert_eq!(lines, [2, 3, 5]);
         std::fs::write(&p, "").unwrap();
         assert!(matches!(
             DelimitedReader::open(&p, DelimitedOptions::default(), &[]),

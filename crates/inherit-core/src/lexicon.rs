@@ -115,8 +115,9 @@ pub struct TermMatch {
 #[derive(Debug, Clone, Default)]
 pub struct Lexicon {
     entries: Vec<LexiconEntry>,
-    /// First word (lowercased) -> (entry, lowercased words), longest first.
-    index: HashMap<String, Vec<(usize, Vec<String>)>>,
+    /// First word (lowercased) -> (entry, lowercased words, separators between them),
+    /// longest first.
+    index: HashMap<String, Vec<(usize, Vec<String>, Vec<String>)>>,
 }
 
 /// A word of a text: byte span and lowercased form.
@@ -168,18 +169,25 @@ impl Lexicon {
     /// Adds entries (terms already present are skipped).
     pub fn extend(&mut self, entries: impl IntoIterator<Item = LexiconEntry>) {
         for entry in entries {
-            let ws: Vec<String> = words(&entry.term).into_iter().map(|w| w.lower).collect();
+            let term_words = words(&entry.term);
+            let seps: Vec<String> = term_words
+                .windows(2)
+                .map(|p| entry.term[p[0].end..p[1].start].to_owned())
+                .collect();
+            let ws: Vec<String> = term_words.into_iter().map(|w| w.lower).collect();
             let Some(first) = ws.first().cloned() else {
                 continue;
             };
             let bucket = self.index.entry(first).or_default();
-            let duplicate = bucket.iter().any(|(i, other)| {
-                *other == ws && starts_upper(&self.entries[*i].term) == starts_upper(&entry.term)
+            let duplicate = bucket.iter().any(|(i, other, other_seps)| {
+                *other == ws
+                    && *other_seps == seps
+                    && starts_upper(&self.entries[*i].term) == starts_upper(&entry.term)
             });
             if duplicate {
                 continue;
             }
-            bucket.push((self.entries.len(), ws));
+            bucket.push((self.entries.len(), ws, seps));
             bucket.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
             self.entries.push(entry);
         }
@@ -219,17 +227,24 @@ impl Lexicon {
         while i < ws.len() {
             let mut matched = None;
             if let Some(cands) = self.index.get(&ws[i].lower) {
-                for (entry, terms) in cands {
+                for (entry, terms, seps) in cands {
                     let n = terms.len();
                     if i + n > ws.len() {
                         continue;
                     }
                     let window = &ws[i..i + n];
                     let same_words = window.iter().zip(terms).all(|(w, t)| w.lower == *t);
-                    // Consecutive words of a multi-word term are separated by spaces only.
-                    let joined = window
-                        .windows(2)
-                        .all(|p| text[p[0].end..p[1].start].chars().all(|c| c == ' '));
+                    // The words of a multi-word term are separated as in the term: any run
+                    // of spaces where the term has a space, the same punctuation (a hyphen
+                    // in `hard-of-hearing`) otherwise.
+                    let joined = window.windows(2).zip(seps).all(|(p, sep)| {
+                        let gap = &text[p[0].end..p[1].start];
+                        if sep.chars().all(char::is_whitespace) {
+                            !gap.is_empty() && gap.chars().all(|c| c == ' ')
+                        } else {
+                            gap == sep
+                        }
+                    });
                     let case_ok = !starts_upper(&self.entries[*entry].term)
                         || window
                             .iter()
@@ -357,6 +372,28 @@ mod tests {
         assert_eq!(both.value(&Axis::Gender), Some("female"));
         assert_eq!(both.value(&Axis::Culture), Some("spanish"));
         assert_eq!(l.group_counts("he he she")[&Axis::Gender]["male"], 2);
+    }
+
+    #[test]
+    fn hyphenated_terms_match_only_with_their_hyphens() {
+        let l = Lexicon::new([
+            LexiconEntry::new(
+                "hard-of-hearing",
+                Axis::Other("ability".into()),
+                "deaf",
+                TermKind::Descriptor,
+            ),
+            LexiconEntry::new(
+                "Eid al-Adha",
+                Axis::Culture,
+                "arabic",
+                TermKind::CultureTerm,
+            ),
+        ]);
+        assert_eq!(spans("a hard-of-hearing man", &l), ["hard-of-hearing"]);
+        assert!(l.find("hard of hearing").is_empty());
+        assert_eq!(spans("during Eid  al-Adha.", &l), ["Eid  al-Adha"]);
+        assert!(l.find("Eid al Adha").is_empty());
     }
 
     #[test]

@@ -1,1 +1,34 @@
-//! inherit-data (work in progress).
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod bbq;
+pub mod bios;
+pub mod bold;
+pub mod crows;
+pub mod dir;
+pub mod eec;
+pub mod error;
+pub mod holistic;
+pub mod lexicons;
+pub mod occupation;
+mod read;
+pub mod text_sets;
+pub mod winobias;
+
+pub use bbq::{
+    AnswerInfo, BbqCategory, BbqItem, BbqMetadata, ContextCondition, QuestionPolarity, read_bbq,
+};
+pub use bios::{BIOS_PROFESSIONS, read_bias_in_bios};
+pub use bold::{BoldDomain, BoldRecord, bold_dataset, read_bold};
+pub use crows::{CrowsPair, Direction, read_crows_pairs};
+pub use dir::{DATA_DIR_ENV, DataDir};
+pub use eec::{EEC_NO_EMOTION, EecRow, eec_dataset, read_eec};
+pub use error::{Error, Result};
+pub use holistic::{HolisticDescriptor, read_holistic_descriptors};
+pub use lexicons::{Culture, Gender};
+pub use occupation::{Occupation, OccupationSuite, OccupationSuiteParams, scrub_titles};
+pub use text_sets::{MADLIBS_LABELS, SST2_LABELS, Sst2Split, read_madlibs, read_sst2};
+pub use winobias::{
+    Mention, Stereotype, WinoBiasFile, WinoBiasSentence, WinoPart, WinoType, read_winobias,
+    winobias_dataset,
+};
