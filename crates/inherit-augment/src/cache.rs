@@ -1,0 +1,251 @@
+//! The generation cache: an append-only JSONL file of raw generator outputs keyed by a
+//! hash of (generator id, prompt, generation parameters, seed and position), so a rerun
+//! skips every request already answered.
+//!
+//! Crash safety: each batch of records is written with one `write` of whole lines and
+//! synced. A run killed mid-write leaves at most one partial last line (no trailing
+//! newline); [`GenerationCache::open`] detects it, truncates the file back to the last
+//! complete line before anything is appended, and reports the bytes dropped. A key is
+//! never written twice. One process writes a cache file at a time.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use inherit_core::{GenerationParams, Prompt};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::hash::fnv1a_128;
+
+/// One cached output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheRecord {
+    /// The request key ([`cache_key`]).
+    pub key: String,
+    /// The id of the prompt it answered (for reading the file; not part of the key).
+    pub prompt_id: String,
+    /// The raw output, before cleaning.
+    pub output: String,
+}
+
+/// The key of one request: FNV-1a 128 (32 hex digits) of the JSON of the generator id,
+/// the prompt, the generation parameters (whose `seed` is the batch seed) and the
+/// prompt's position in its batch, which together fix the sampling stream.
+pub fn cache_key(
+    generator: &str,
+    prompt: &Prompt,
+    params: &GenerationParams,
+    position: usize,
+) -> String {
+    let material = serde_json::json!({
+        "generator": generator,
+        "prompt": prompt,
+        "params": params,
+        "position": position,
+    });
+    format!("{:032x}", fnv1a_128(material.to_string().as_bytes()))
+}
+
+/// An open cache file.
+#[derive(Debug)]
+pub struct GenerationCache {
+    path: PathBuf,
+    file: File,
+    entries: HashMap<String, String>,
+    repaired_bytes: u64,
+}
+
+impl GenerationCache {
+    /// Opens (or creates) the cache at `path`, loading every complete line and repairing
+    /// a partial last line.
+    ///
+    /// A complete line that is not a valid record is an [`Error::Cache`] naming the file
+    /// and line: only the last line can be torn by a crash, so anything else is damage
+    /// the user should look at.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| inherit_core::Error::io(dir, e))?;
+        }
+        let io = |e| inherit_core::Error::io(&path, e);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(io)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(io)?;
+        let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let repaired_bytes = (bytes.len() - complete) as u64;
+        if repaired_bytes > 0 {
+            file.set_len(complete as u64).map_err(io)?;
+            file.sync_all().map_err(io)?;
+        }
+        let mut entries = HashMap::new();
+        for (i, line) in bytes[..complete].split(|b| *b == b'\n').enumerate() {
+            let line_no = i as u64 + 1;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let corrupt = |message: String| Error::Cache {
+                path: path.clone(),
+                line: line_no,
+                message,
+            };
+            let text = std::str::from_utf8(line).map_err(|e| corrupt(format!("not UTF-8: {e}")))?;
+            let record: CacheRecord =
+                serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+            entries.entry(record.key).or_insert(record.output);
+        }
+        Ok(GenerationCache {
+            path,
+            file,
+            entries,
+            repaired_bytes,
+        })
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Number of cached outputs.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Bytes of a partial last line dropped when the file was opened (0 if none).
+    pub fn repaired_bytes(&self) -> u64 {
+        self.repaired_bytes
+    }
+
+    /// The cached output of a key.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.entries.get(key).map(String::as_str)
+    }
+
+    /// Appends the records whose keys are not cached yet, in one write, and syncs.
+    pub fn append(&mut self, records: &[CacheRecord]) -> Result<()> {
+        let mut buf = Vec::new();
+        let mut added = Vec::new();
+        for r in records {
+            if self.entries.contains_key(&r.key) || added.iter().any(|k: &&String| **k == r.key) {
+                continue;
+            }
+            serde_json::to_writer(&mut buf, r)
+                .map_err(|e| inherit_core::Error::io(&self.path, e.into()))?;
+            buf.push(b'\n');
+            added.push(&r.key);
+        }
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let io = |e| inherit_core::Error::io(&self.path, e);
+        self.file.write_all(&buf).map_err(io)?;
+        self.file.sync_data().map_err(io)?;
+        for r in records {
+            self.entries
+                .entry(r.key.clone())
+                .or_insert_with(|| r.output.clone());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(i: usize) -> CacheRecord {
+        CacheRecord {
+            key: format!("k{i}"),
+            prompt_id: format!("p{i}"),
+            output: format!("output {i}\nwith a newline"),
+        }
+    }
+
+    #[test]
+    fn keys_change_with_every_input() {
+        let p = Prompt::user("hi");
+        let g = GenerationParams::default();
+        let k = cache_key("gen", &p, &g, 0);
+        assert_eq!(k.len(), 32);
+        assert_eq!(k, cache_key("gen", &p, &g, 0));
+        assert_ne!(k, cache_key("gen2", &p, &g, 0));
+        assert_ne!(k, cache_key("gen", &Prompt::user("ho"), &g, 0));
+        assert_ne!(
+            k,
+            cache_key(
+                "gen",
+                &p,
+                &GenerationParams {
+                    seed: 1,
+                    ..g.clone()
+                },
+                0
+            )
+        );
+        assert_ne!(k, cache_key("gen", &p, &g, 1));
+    }
+
+    #[test]
+    fn torn_last_line_is_dropped_and_repaired_before_appending() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.jsonl");
+        let mut c = GenerationCache::open(&path).unwrap();
+        c.append(&[rec(0), rec(1), rec(1)]).unwrap();
+        c.append(&[rec(2), rec(0)]).unwrap();
+        drop(c);
+        let full = std::fs::read(&path).unwrap();
+        assert_eq!(
+            full.iter().filter(|b| **b == b'\n').count(),
+            3,
+            "one line per new key"
+        );
+        // Kill simulation: the third record was only half written.
+        let second_end = full
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .nth(1)
+            .unwrap()
+            .0
+            + 1;
+        let cut = second_end + 10;
+        std::fs::write(&path, &full[..cut]).unwrap();
+        let mut c = GenerationCache::open(&path).unwrap();
+        assert_eq!(c.repaired_bytes(), 10);
+        assert_eq!(c.len(), 2);
+        assert_eq!(c.get("k1"), Some("output 1\nwith a newline"));
+        assert_eq!(c.get("k2"), None);
+        c.append(&[rec(2)]).unwrap();
+        drop(c);
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            full,
+            "repaired file equals the uninterrupted one"
+        );
+    }
+
+    #[test]
+    fn a_corrupt_complete_line_is_an_error_naming_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.jsonl");
+        std::fs::write(
+            &path,
+            "{\"key\":\"a\",\"prompt_id\":\"p\",\"output\":\"x\"}\nnot json\n",
+        )
+        .unwrap();
+        let msg = GenerationCache::open(&path).unwrap_err().to_string();
+        assert!(msg.contains("c.jsonl:2"), "{msg}");
+    }
+}
