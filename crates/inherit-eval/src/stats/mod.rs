@@ -1,0 +1,33 @@
+//! Statistics for comparing conditions: t-tests, Mann–Whitney U, χ² tests,
+//! Holm–Bonferroni correction, effect sizes and bootstrap intervals. Distributions come
+//! from `statrs`; p-values equal scipy's on the fixtures in `tests/scipy.rs`.
+
+pub mod bootstrap;
+pub mod chi2;
+pub mod effect;
+pub mod holm;
+pub mod mann_whitney;
+pub mod rank;
+pub mod ttest;
+
+pub use bootstrap::{BootstrapParams, Interval, bootstrap_ci};
+pub use chi2::{ChiSquare, chi_square_gof, chi_square_independence};
+pub use effect::{cohens_d, cohens_d_paired, cramers_v, hedges_g};
+pub use holm::holm_bonferroni;
+pub use mann_whitney::{MannWhitney, MwuMethod, mann_whitney_u};
+pub use rank::average_ranks;
+pub use ttest::{MeanCi, TTest, mean_ci, paired_t_test, student_t_test, welch_t_test};
+
+/// Arithmetic mean (NaN for no values).
+pub fn mean(x: &[f64]) -> f64 {
+    x.iter().sum::<f64>() / x.len() as f64
+}
+
+/// Sample variance (denominator `n - 1`; NaN for fewer than two values).
+pub fn variance(x: &[f64]) -> f64 {
+    if x.len() < 2 {
+        return f64::NAN;
+    }
+    let m = mean(x);
+    x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (x.len() - 1) as f64
+}
