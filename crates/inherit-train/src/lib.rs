@@ -7,6 +7,9 @@ pub mod classifier;
 pub mod device;
 pub mod error;
 mod fit;
+pub mod gguf;
+pub mod gguf_tokenizer;
+pub mod hub;
 pub mod init;
 pub mod lm;
 pub mod loss;
@@ -15,6 +18,7 @@ pub mod params;
 pub mod sampler;
 pub mod sampling;
 pub mod sft;
+pub mod smollm;
 pub mod tokenizer;
 
 pub use base::{
@@ -32,4 +36,10 @@ pub use models::{
 };
 pub use params::{BatchSampling, EarlyStopping, LrDecay, TrainParams};
 pub use sft::{SftPair, SftTrainer};
+pub use smollm::{FinishReason, Generation, SmolLm};
+pub use models::bert::MiniLm;
+pub use hub::{InnerFile, PackageFile, ensure};
+pub use gguf_tokenizer::{ChatTemplate, GgufTokenizer};
+/// The burn device type (re-exported so users need no direct burn dependency).
+pub use burn::tensor::Device;
 pub use tokenizer::{EncodedBatch, SpecialTokens, TextTokenizer, TokenizerConfig, TokenizerKind};

@@ -1,12 +1,16 @@
-//! The small networks trained from scratch.
+//! The networks: small ones trained from scratch, and pretrained ones loaded from files.
 //!
 //! - [`BagOfEmbeddings`]: fastText-like classifier (optionally from GloVe vectors);
 //! - [`TransformerClassifier`]: a small encoder classifier;
-//! - [`CausalLm`]: a small decoder-only language model.
+//! - [`CausalLm`]: a small decoder-only language model;
+//! - [`llama`]: the llama decoder of SmolLM2 (from GGUF);
+//! - [`bert`]: the BERT encoder of all-MiniLM-L6-v2 (from safetensors).
 
 pub mod bag;
+pub mod bert;
 pub mod causal;
 pub mod encoder;
+pub mod llama;
 pub mod transformer;
 pub mod vectors;
 
