@@ -12,9 +12,9 @@
 
 use std::process::ExitCode;
 
-use inherit_core::{Embedder, GenerationParams, Prompt, SequenceScorer, TextGenerator};
 use inherit::train::Device;
 use inherit::train::{MiniLm, SmolLm};
+use inherit_core::{Embedder, GenerationParams, Prompt, SequenceScorer, TextGenerator};
 
 const USAGE: &str = "usage: lm generate --prompt TEXT [--max-tokens N] [--greedy | --temperature T --seed S] [--chat] [--gguf PATH]
        lm score --text TEXT [--gguf PATH]

@@ -25,11 +25,16 @@ pub use base::{
     ClassifierModel, ClassifierOutput, LanguageModel, LmOutput, ModelConfig, ModelShape,
     TokenBatch, masked_mean,
 };
+/// The burn device type (re-exported so users need no direct burn dependency).
+pub use burn::tensor::Device;
 pub use classifier::{ClassifierTrainer, Inference, TrainedClassifier};
 pub use device::DeviceSpec;
 pub use error::{Error, Result};
 pub use fit::{EpochLog, TrainReport, ValMetrics};
+pub use gguf_tokenizer::{ChatTemplate, GgufTokenizer};
+pub use hub::{InnerFile, PackageFile, ensure};
 pub use lm::{TrainedLm, render_prompt};
+pub use models::bert::MiniLm;
 pub use models::{
     BagOfEmbeddings, BagOfEmbeddingsConfig, CausalLm, CausalLmConfig, Pooling,
     TransformerClassifier, TransformerClassifierConfig, WordVectors,
@@ -37,9 +42,4 @@ pub use models::{
 pub use params::{BatchSampling, EarlyStopping, LrDecay, TrainParams};
 pub use sft::{SftPair, SftTrainer};
 pub use smollm::{FinishReason, Generation, SmolLm};
-pub use models::bert::MiniLm;
-pub use hub::{InnerFile, PackageFile, ensure};
-pub use gguf_tokenizer::{ChatTemplate, GgufTokenizer};
-/// The burn device type (re-exported so users need no direct burn dependency).
-pub use burn::tensor::Device;
 pub use tokenizer::{EncodedBatch, SpecialTokens, TextTokenizer, TokenizerConfig, TokenizerKind};

@@ -14,10 +14,10 @@ use inherit_core::{GenerationParams, Prompt, SequenceScore, SequenceScorer, Text
 
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
+use crate::gguf_tokenizer::GgufTokenizer;
 use crate::hub;
 use crate::models::llama::{KvCache, Llama, LlamaConfig, StepInput};
 use crate::sampling::next_token;
-use crate::gguf_tokenizer::GgufTokenizer;
 
 /// Default number of prompts run together.
 pub const DEFAULT_MAX_BATCH: usize = 16;

@@ -26,6 +26,10 @@ pub enum TokenizerKind {
     WordPiece,
     /// Byte-level BPE (GPT-2 style; never produces `[UNK]`).
     Bpe,
+    /// Whole words after BERT normalisation and pre-tokenisation: the `vocab_size` most
+    /// frequent words (ties by spelling), the rest `[UNK]`. Fully deterministic, unlike the
+    /// subword trainers, whose merges depend on hash-map order when counts tie.
+    WordLevel,
 }
 
 /// The names of the special tokens.
@@ -184,6 +188,9 @@ impl TextTokenizer {
             .map(|t| AddedToken::from(*t, true))
             .collect();
         let tok_err = |e: tokenizers::Error| Error::Tokenizer(e.to_string());
+        if config.kind == TokenizerKind::WordLevel {
+            return Self::train_word_level(config, texts, &specials);
+        }
         let (model, normalizer, pre, decoder, mut trainer): (
             ModelWrapper,
             Option<NormalizerWrapper>,
@@ -208,6 +215,7 @@ impl TextTokenizer {
                     .build()
                     .into(),
             ),
+            TokenizerKind::WordLevel => unreachable!("handled above"),
             TokenizerKind::Bpe => (
                 BPE::default().into(),
                 config.lowercase.then(|| Lowercase.into()),
@@ -239,7 +247,89 @@ impl TextTokenizer {
         tokenizer
             .train(&mut trainer, texts.iter().map(|t| t.as_ref()))
             .map_err(tok_err)?;
+        if config.kind == TokenizerKind::WordPiece {
+            // The trainer numbers tokens in hash-map order, which differs between
+            // processes; renumber so one corpus always gives the same ids.
+            let n_special = config.special.all().len() as u32;
+            let mut rest: Vec<(String, u32)> = tokenizer
+                .get_vocab(false)
+                .into_iter()
+                .filter(|(_, id)| *id >= n_special)
+                .collect();
+            rest.sort();
+            let mut vocab: ahash::AHashMap<String, u32> = tokenizer
+                .get_vocab(false)
+                .into_iter()
+                .filter(|(_, id)| *id < n_special)
+                .collect();
+            for (i, (token, _)) in rest.into_iter().enumerate() {
+                vocab.insert(token, n_special + i as u32);
+            }
+            let model = WordPiece::builder()
+                .vocab(vocab)
+                .unk_token(config.special.unk.clone())
+                .build()
+                .map_err(tok_err)?;
+            tokenizer.with_model(model);
+        }
         Self::from_tokenizer(Tokenizer::from(tokenizer), config.clone())
+    }
+
+    /// [`TokenizerKind::WordLevel`] training: counts normalised, pre-tokenised words and
+    /// keeps the most frequent, specials first.
+    fn train_word_level<S: AsRef<str>>(
+        config: &TokenizerConfig,
+        texts: &[S],
+        specials: &[AddedToken],
+    ) -> Result<Self> {
+        use tokenizers::{
+            NormalizedString, Normalizer, OffsetReferential, OffsetType, PreTokenizedString,
+            PreTokenizer,
+        };
+        let tok_err = |e: tokenizers::Error| Error::Tokenizer(e.to_string());
+        let normalizer = BertNormalizer::new(true, true, None, config.lowercase);
+        let mut counts: std::collections::HashMap<String, u64> = Default::default();
+        for text in texts {
+            let mut normalized = NormalizedString::from(text.as_ref());
+            normalizer.normalize(&mut normalized).map_err(tok_err)?;
+            let mut pre = PreTokenizedString::from(normalized);
+            BertPreTokenizer.pre_tokenize(&mut pre).map_err(tok_err)?;
+            for (word, _, _) in pre.get_splits(OffsetReferential::Original, OffsetType::Byte) {
+                *counts.entry(word.to_owned()).or_default() += 1;
+            }
+        }
+        let names = config.special.all();
+        let mut words: Vec<(String, u64)> = counts
+            .into_iter()
+            .filter(|(w, c)| *c >= config.min_frequency && !names.contains(&w.as_str()))
+            .collect();
+        words.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut vocab: ahash::AHashMap<String, u32> = ahash::AHashMap::new();
+        for name in names {
+            let id = vocab.len() as u32;
+            vocab.insert(name.to_owned(), id);
+        }
+        for (word, _) in words
+            .into_iter()
+            .take(config.vocab_size.saturating_sub(names.len()))
+        {
+            let id = vocab.len() as u32;
+            vocab.insert(word, id);
+        }
+        let model = tokenizers::models::wordlevel::WordLevel::builder()
+            .vocab(vocab)
+            .unk_token(config.special.unk.clone())
+            .build()
+            .map_err(tok_err)?;
+        let mut tokenizer = Tokenizer::new(model);
+        tokenizer
+            .with_normalizer(Some(normalizer))
+            .map_err(tok_err)?;
+        tokenizer.with_pre_tokenizer(Some(BertPreTokenizer));
+        tokenizer
+            .add_special_tokens(specials.to_vec())
+            .map_err(tok_err)?;
+        Self::from_tokenizer(tokenizer, config.clone())
     }
 
     /// Wraps a loaded `tokenizers` tokenizer; the special tokens named in `config` must be
