@@ -1,4 +1,4 @@
-//! Parameters of [`crate::mix`].
+//! Parameters of [`mix()`](crate::mix()).
 
 use inherit_core::Axis;
 use serde::{Deserialize, Serialize};
