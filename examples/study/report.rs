@@ -84,6 +84,15 @@ fn female_share(data: &Dataset, label: &str) -> (usize, usize, usize) {
     (f, m, u)
 }
 
+/// A p-value with three decimals, or in scientific notation below 0.001.
+fn fmt_p(p: f64) -> String {
+    if p < 1e-3 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.3}")
+    }
+}
+
 fn fmt_share(f: usize, m: usize) -> String {
     if f + m == 0 {
         "–".into()
@@ -217,8 +226,11 @@ fn finding(data: &RunData<'_>, rows: &[AggregateRow], effects: &[Effect]) -> Str
             };
             let _ = write!(
                 s,
-                "At γ = {gmax} the lowest gap came with `{}` ({:.3} vs {:.3} without mitigation; paired t-test over seeds, Holm-adjusted p = {:.3}, {sig} at 0.05). ",
-                e.mitigation, e.mean_mitigated, e.mean_none, e.p_holm
+                "At γ = {gmax} the lowest gap came with `{}` ({:.3} vs {:.3} without mitigation; paired t-test over seeds, Holm-adjusted p = {}, {sig} at 0.05). ",
+                e.mitigation,
+                e.mean_mitigated,
+                e.mean_none,
+                fmt_p(e.p_holm)
             );
         }
     }
