@@ -323,7 +323,7 @@ impl TextGenerator for SmolLm {
             .path
             .file_name()
             .map_or_else(|| "gguf".into(), |f| f.to_string_lossy().into_owned());
-        format!("{file} (inherit-pretrained llama on burn)")
+        format!("{file} (inherit-train llama on burn)")
     }
 
     fn generate(
