@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::clean::RejectReason;
 use crate::error::Result;
-use crate::hash::{fnv1a_64, fnv1a_128, mix64};
+use crate::hash::{fnv1a_64, fnv1a_128};
+use inherit_core::splitmix64;
 
 /// Deduplication parameters.
 ///
@@ -129,7 +130,12 @@ impl Deduplicator {
         let sh = shingles(&normalised_words(text), self.params.shingle);
         self.salts
             .iter()
-            .map(|salt| sh.iter().map(|h| mix64(h ^ salt)).min().unwrap_or(u64::MAX))
+            .map(|salt| {
+                sh.iter()
+                    .map(|h| splitmix64(h ^ salt))
+                    .min()
+                    .unwrap_or(u64::MAX)
+            })
             .collect()
     }
 

@@ -20,14 +20,6 @@ pub fn fnv1a_128(bytes: &[u8]) -> u128 {
     })
 }
 
-/// SplitMix64's finaliser: a bijective mix of 64 bits (one MinHash permutation per seed).
-pub(crate) fn mix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,4 +21,4 @@ pub use model::{
     TextGenerator, argmax,
 };
 pub use provenance::{BiasType, Framing, Provenance, Scope, Visibility};
-pub use rng::{SeededRng, derive_seed, seeded_rng};
+pub use rng::{SeededRng, derive_seed, seeded_rng, splitmix64};
