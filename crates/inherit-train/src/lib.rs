@@ -36,8 +36,8 @@ pub use hub::{InnerFile, PackageFile, ensure};
 pub use lm::{TrainedLm, render_prompt};
 pub use models::bert::MiniLm;
 pub use models::{
-    BagOfEmbeddings, BagOfEmbeddingsConfig, CausalLm, CausalLmConfig, Pooling,
-    TransformerClassifier, TransformerClassifierConfig, WordVectors,
+    BagOfEmbeddings, BagOfEmbeddingsConfig, BertClassifier, BertClassifierConfig, CausalLm,
+    CausalLmConfig, Pooling, TransformerClassifier, TransformerClassifierConfig, WordVectors,
 };
 pub use params::{BatchSampling, EarlyStopping, LrDecay, TrainParams};
 pub use sft::{SftPair, SftTrainer};

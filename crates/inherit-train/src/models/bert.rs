@@ -166,6 +166,79 @@ impl Bert {
     }
 }
 
+/// Reads and checks `config.json` of a BERT folder.
+pub fn read_config(dir: &Path) -> Result<BertConfig> {
+    let config: BertConfig = read_json(&dir.join("config.json"))?;
+    if config.hidden_act != "gelu"
+        || config.num_attention_heads == 0
+        || !config
+            .hidden_size
+            .is_multiple_of(config.num_attention_heads)
+    {
+        return Err(Error::weights(
+            dir.join("config.json"),
+            "unsupported BERT config (needs gelu and heads dividing hidden_size)",
+        ));
+    }
+    Ok(config)
+}
+
+/// Builds a [`Bert`] for `config` and loads `model.safetensors` of `dir` into it; every
+/// tensor must be present. Returns the model and the weight file's path.
+pub fn load_weights(dir: &Path, config: &BertConfig, device: &Device) -> Result<(Bert, PathBuf)> {
+    let weights = dir.join("model.safetensors");
+    if !weights.is_file() {
+        return Err(Error::weights(
+            &weights,
+            "missing (expected a safetensors file)",
+        ));
+    }
+    let mut model = Bert::init(config, device);
+    let mut store = SafetensorsStore::from_file(&weights)
+        .with_from_adapter(PyTorchToBurnAdapter)
+        .with_key_remapping(
+            r"^(bert\.)?embeddings\.LayerNorm\.",
+            "embeddings.layer_norm.",
+        )
+        .with_key_remapping(r"^(bert\.)?embeddings\.", "embeddings.")
+        .with_key_remapping(
+            r"^(bert\.)?encoder\.layer\.(\d+)\.attention\.self\.",
+            "layers.$2.",
+        )
+        .with_key_remapping(
+            r"^(bert\.)?encoder\.layer\.(\d+)\.attention\.output\.dense\.",
+            "layers.$2.attn_out.",
+        )
+        .with_key_remapping(
+            r"^(bert\.)?encoder\.layer\.(\d+)\.attention\.output\.LayerNorm\.",
+            "layers.$2.attn_norm.",
+        )
+        .with_key_remapping(
+            r"^(bert\.)?encoder\.layer\.(\d+)\.intermediate\.dense\.",
+            "layers.$2.intermediate.",
+        )
+        .with_key_remapping(
+            r"^(bert\.)?encoder\.layer\.(\d+)\.output\.dense\.",
+            "layers.$2.output.",
+        )
+        .with_key_remapping(
+            r"^(bert\.)?encoder\.layer\.(\d+)\.output\.LayerNorm\.",
+            "layers.$2.output_norm.",
+        )
+        .allow_partial(true);
+    let result = model
+        .load_from(&mut store)
+        .map_err(|e| Error::weights(&weights, format!("loading: {e}")))?;
+    if !result.missing.is_empty() || !result.errors.is_empty() {
+        let missing: Vec<&str> = result.missing.iter().map(|(p, _)| p.as_str()).collect();
+        return Err(Error::weights(
+            &weights,
+            format!("tensors missing: {missing:?}; errors: {:?}", result.errors),
+        ));
+    }
+    Ok((model, weights))
+}
+
 /// A sentence embedder: BERT, mean pooling over the tokens (with `[CLS]` and `[SEP]`) and
 /// L2 normalisation.
 #[derive(Debug)]
@@ -189,18 +262,7 @@ impl MiniLm {
     /// Loads a BERT folder (`config.json`, `model.safetensors`, `tokenizer.json`).
     pub fn load(dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
         let dir = dir.as_ref();
-        let config: BertConfig = read_json(&dir.join("config.json"))?;
-        if config.hidden_act != "gelu"
-            || config.num_attention_heads == 0
-            || !config
-                .hidden_size
-                .is_multiple_of(config.num_attention_heads)
-        {
-            return Err(Error::weights(
-                dir.join("config.json"),
-                "unsupported BERT config (needs gelu and heads dividing hidden_size)",
-            ));
-        }
+        let config = read_config(dir)?;
         let tok_path = dir.join("tokenizer.json");
         let mut tokenizer = Tokenizer::from_file(&tok_path)
             .map_err(|e| Error::Tokenizer(format!("{}: {e}", tok_path.display())))?;
@@ -220,56 +282,7 @@ impl MiniLm {
             }))
             .map_err(|e| Error::Tokenizer(format!("{}: {e}", tok_path.display())))?;
 
-        let weights = dir.join("model.safetensors");
-        if !weights.is_file() {
-            return Err(Error::weights(
-                &weights,
-                "missing (expected a safetensors file)",
-            ));
-        }
-        let mut model = Bert::init(&config, device);
-        let mut store = SafetensorsStore::from_file(&weights)
-            .with_from_adapter(PyTorchToBurnAdapter)
-            .with_key_remapping(
-                r"^(bert\.)?embeddings\.LayerNorm\.",
-                "embeddings.layer_norm.",
-            )
-            .with_key_remapping(r"^(bert\.)?embeddings\.", "embeddings.")
-            .with_key_remapping(
-                r"^(bert\.)?encoder\.layer\.(\d+)\.attention\.self\.",
-                "layers.$2.",
-            )
-            .with_key_remapping(
-                r"^(bert\.)?encoder\.layer\.(\d+)\.attention\.output\.dense\.",
-                "layers.$2.attn_out.",
-            )
-            .with_key_remapping(
-                r"^(bert\.)?encoder\.layer\.(\d+)\.attention\.output\.LayerNorm\.",
-                "layers.$2.attn_norm.",
-            )
-            .with_key_remapping(
-                r"^(bert\.)?encoder\.layer\.(\d+)\.intermediate\.dense\.",
-                "layers.$2.intermediate.",
-            )
-            .with_key_remapping(
-                r"^(bert\.)?encoder\.layer\.(\d+)\.output\.dense\.",
-                "layers.$2.output.",
-            )
-            .with_key_remapping(
-                r"^(bert\.)?encoder\.layer\.(\d+)\.output\.LayerNorm\.",
-                "layers.$2.output_norm.",
-            )
-            .allow_partial(true);
-        let result = model
-            .load_from(&mut store)
-            .map_err(|e| Error::weights(&weights, format!("loading: {e}")))?;
-        if !result.missing.is_empty() || !result.errors.is_empty() {
-            let missing: Vec<&str> = result.missing.iter().map(|(p, _)| p.as_str()).collect();
-            return Err(Error::weights(
-                &weights,
-                format!("tensors missing: {missing:?}; errors: {:?}", result.errors),
-            ));
-        }
+        let (model, _) = load_weights(dir, &config, device)?;
         Ok(MiniLm {
             model,
             tokenizer,

@@ -4,10 +4,12 @@
 //! - [`TransformerClassifier`]: a small encoder classifier;
 //! - [`CausalLm`]: a small decoder-only language model;
 //! - [`llama`]: the llama decoder of SmolLM2 (from GGUF);
-//! - [`bert`]: the BERT encoder of all-MiniLM-L6-v2 (from safetensors).
+//! - [`bert`]: the BERT encoder of all-MiniLM-L6-v2 (from safetensors), and
+//!   [`bert_classifier`]: that encoder with a linear head, fine-tuned as a classifier.
 
 pub mod bag;
 pub mod bert;
+pub mod bert_classifier;
 pub mod causal;
 pub mod encoder;
 pub mod llama;
@@ -15,6 +17,7 @@ pub mod transformer;
 pub mod vectors;
 
 pub use bag::{BagOfEmbeddings, BagOfEmbeddingsConfig};
+pub use bert_classifier::{BertClassifier, BertClassifierConfig};
 pub use causal::{CausalLm, CausalLmConfig};
 pub use transformer::{Pooling, TransformerClassifier, TransformerClassifierConfig};
 pub use vectors::WordVectors;
