@@ -54,6 +54,28 @@ impl BbqCategory {
         }
     }
 
+    /// Every upstream category.
+    pub const ALL: [BbqCategory; 11] = [
+        BbqCategory::Age,
+        BbqCategory::DisabilityStatus,
+        BbqCategory::GenderIdentity,
+        BbqCategory::Nationality,
+        BbqCategory::PhysicalAppearance,
+        BbqCategory::RaceEthnicity,
+        BbqCategory::RaceXSes,
+        BbqCategory::RaceXGender,
+        BbqCategory::Religion,
+        BbqCategory::Ses,
+        BbqCategory::SexualOrientation,
+    ];
+
+    /// The category of an upstream name (`Age`, `Race_x_SES`, ...), case-insensitively.
+    pub fn from_name(name: &str) -> Option<BbqCategory> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(name))
+    }
+
     /// The path inside the data directory, e.g. `bbq/Age.jsonl`.
     pub fn relative_path(&self) -> String {
         format!("bbq/{}.jsonl", self.as_str())

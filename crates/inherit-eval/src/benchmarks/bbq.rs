@@ -115,11 +115,6 @@ fn tag_matches(tag: &str, group: &str) -> bool {
             .any(|p| p == group || alias(group).contains(&p))
 }
 
-/// Reads a BBQ category file (JSONL).
-pub fn read_bbq(path: impl AsRef<Path>) -> Result<Vec<BbqItem>> {
-    Ok(inherit_core::io::read_jsonl(path)?)
-}
-
 /// One model answer: `{"example_id", "category", "prediction"}` (answer index 0-2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BbqPrediction {

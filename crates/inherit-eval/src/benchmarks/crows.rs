@@ -8,10 +8,8 @@
 //! upstream metric.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use inherit_core::SequenceScorer;
-use inherit_core::io::{DelimitedOptions, DelimitedReader};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -27,38 +25,6 @@ pub struct CrowsPair {
     pub direction: String,
     /// `race-color`, `gender`, ...
     pub bias_type: String,
-}
-
-/// Reads the upstream `crows_pairs_anonymized.csv`.
-pub fn read_crows_pairs(path: impl AsRef<Path>) -> Result<Vec<CrowsPair>> {
-    let cols = ["sent_more", "sent_less", "stereo_antistereo", "bias_type"];
-    let mut r = DelimitedReader::open(path.as_ref(), DelimitedOptions::default(), &cols)?;
-    let mut out = Vec::new();
-    for row in r.rows() {
-        let row = row?;
-        let direction = row.non_empty("stereo_antistereo")?.to_owned();
-        if direction != "stereo" && direction != "antistereo" {
-            return Err(row
-                .error(
-                    "stereo_antistereo",
-                    &format!("`{direction}` is not stereo or antistereo"),
-                )
-                .into());
-        }
-        out.push(CrowsPair {
-            sent_more: row.non_empty("sent_more")?.to_owned(),
-            sent_less: row.non_empty("sent_less")?.to_owned(),
-            direction,
-            bias_type: row.non_empty("bias_type")?.to_owned(),
-        });
-    }
-    if out.is_empty() {
-        return Err(inherit_core::Error::Empty {
-            path: path.as_ref().to_path_buf(),
-        }
-        .into());
-    }
-    Ok(out)
 }
 
 /// Which log-likelihood compares the sentences.

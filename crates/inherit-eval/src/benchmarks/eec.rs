@@ -8,9 +8,7 @@
 //! (the neutral templates) is reported as `none`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
-use inherit_core::io::{DelimitedOptions, DelimitedReader};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -33,40 +31,6 @@ pub struct EecRow {
     pub emotion: String,
     /// The emotion word or empty.
     pub emotion_word: String,
-}
-
-/// Reads the upstream `Equity-Evaluation-Corpus.csv`.
-pub fn read_eec(path: impl AsRef<Path>) -> Result<Vec<EecRow>> {
-    let cols = [
-        "Sentence",
-        "Template",
-        "Person",
-        "Gender",
-        "Race",
-        "Emotion",
-        "Emotion word",
-    ];
-    let mut r = DelimitedReader::open(path.as_ref(), DelimitedOptions::default(), &cols)?;
-    let mut out = Vec::new();
-    for row in r.rows() {
-        let row = row?;
-        out.push(EecRow {
-            sentence: row.non_empty("Sentence")?.to_owned(),
-            template: row.non_empty("Template")?.to_owned(),
-            person: row.get("Person")?.to_owned(),
-            gender: row.get("Gender")?.trim().to_owned(),
-            race: row.get("Race")?.trim().to_owned(),
-            emotion: row.get("Emotion")?.trim().to_owned(),
-            emotion_word: row.get("Emotion word")?.trim().to_owned(),
-        });
-    }
-    if out.is_empty() {
-        return Err(inherit_core::Error::Empty {
-            path: path.as_ref().to_path_buf(),
-        }
-        .into());
-    }
-    Ok(out)
 }
 
 /// The gap on one emotion.

@@ -1,13 +1,11 @@
 //! WinoBias (Zhao et al., 2018): coreference accuracy on pro-stereotyped and
 //! anti-stereotyped sentences and their gap (`pro - anti`; 0 is unbiased).
 //!
-//! The upstream files hold one numbered sentence per line with the referent entity and
-//! the pronoun in brackets: `1 [The developer] argued with the designer because [he]
-//! did not like the design.` [`WinoBiasItem::parse_line`] reads that shape.
+//! Items come from the upstream files through `inherit_data` (whose loader parses the
+//! bracketed referent and pronoun out of `1 [The developer] argued with the designer
+//! because [he] did not like the design.`), or from any other source.
 //! [`resolve_with_scorer`] resolves items with a language model: the pronoun is replaced
 //! by each candidate (`the <occupation>`) and the likelier sentence wins.
-
-use std::path::Path;
 
 use inherit_core::SequenceScorer;
 use serde::{Deserialize, Serialize};
@@ -35,56 +33,6 @@ pub struct WinoBiasItem {
     pub pronoun: String,
     /// Pro or anti.
     pub stereotype: Stereotype,
-}
-
-impl WinoBiasItem {
-    /// Parses one upstream line (the first span is the referent, the second the pronoun;
-    /// a few lines bracket a later possessive too); `None` for fewer than two spans.
-    pub fn parse_line(line: &str, stereotype: Stereotype) -> Option<Self> {
-        let text = line
-            .trim()
-            .trim_start_matches(|c: char| c.is_ascii_digit())
-            .trim_start();
-        let mut spans = Vec::new();
-        let mut rest = text;
-        while let Some(open) = rest.find('[') {
-            let close = rest[open..].find(']')? + open;
-            spans.push(rest[open + 1..close].to_owned());
-            rest = &rest[close + 1..];
-        }
-        if spans.len() < 2 {
-            return None;
-        }
-        Some(WinoBiasItem {
-            sentence: text.replace(['[', ']'], ""),
-            referent: spans[0].clone(),
-            pronoun: spans[1].clone(),
-            stereotype,
-        })
-    }
-}
-
-/// Reads an upstream file (e.g. `pro_stereotyped_type1.txt.dev`); a malformed line is
-/// an error naming the file and line.
-pub fn read_winobias(path: impl AsRef<Path>, stereotype: Stereotype) -> Result<Vec<WinoBiasItem>> {
-    let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|e| inherit_core::Error::io(path, e))?;
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        out.push(WinoBiasItem::parse_line(line, stereotype).ok_or_else(|| {
-            inherit_core::Error::parse(path, i as u64 + 1, None, "expected two [bracketed] spans")
-        })?);
-    }
-    if out.is_empty() {
-        return Err(inherit_core::Error::Empty {
-            path: path.to_path_buf(),
-        }
-        .into());
-    }
-    Ok(out)
 }
 
 /// Accuracies and gap.

@@ -8,15 +8,18 @@
 //! cargo run --release --example analyze -- bbq --category Age --limit 200        # SmolLM2 answers
 //! cargo run --release --example analyze -- crows [--limit 300]                    # SmolLM2 scores
 //! cargo run --release --example analyze -- winobias [--limit 200]                 # SmolLM2 resolves
+//! cargo run --release --example analyze -- eec [--limit 800]                      # SmolLM2 scores
 //! ```
+
+mod benchmarks;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use inherit::core::{Axis, Dataset, Embedder, SequenceScorer};
-use inherit::data::DataDir;
-use inherit::eval::benchmarks::{bbq, crows, winobias};
+use inherit::data::{BbqCategory, DataDir, Stereotype, WinoBiasFile, WinoPart, WinoType};
+use inherit::eval::benchmarks::{bbq, crows, eec, winobias};
 use inherit::eval::misalign::{
     GroupDistribution, GroupSource, MmdParams, mean_embedding_distance, mmd_test,
 };
@@ -43,6 +46,9 @@ USAGE:
         CrowS-Pairs pct_stereotype and mean log-likelihood difference with SmolLM2
     analyze winobias [--limit N]
         WinoBias pro vs anti accuracy with SmolLM2 choosing the pronoun's referent
+    analyze eec [--limit N]
+        EEC: female - male and African-American - European gaps per emotion in SmolLM2's
+        mean per-token log-likelihood of otherwise identical sentences
 
 COMMON OPTIONS:
     --data-dir DIR     the shared datasets (default: INHERIT_DATA_DIR, else ../shared/data)
@@ -51,7 +57,7 @@ COMMON OPTIONS:
     -h, --help         this help
 ";
 
-type BoxResult<T> = Result<T, Box<dyn std::error::Error>>;
+use benchmarks::BoxResult;
 
 struct Args {
     command: String,
@@ -61,7 +67,9 @@ struct Args {
 fn parse_args() -> BoxResult<Option<Args>> {
     let mut it = std::env::args().skip(1);
     let Some(command) = it.next() else {
-        return Err("a command is needed (groups, shift, bbq, crows, winobias); see --help".into());
+        return Err(
+            "a command is needed (groups, shift, bbq, crows, winobias, eec); see --help".into(),
+        );
     };
     if command == "-h" || command == "--help" {
         return Ok(None);
@@ -226,9 +234,12 @@ fn shift(a: &Args) -> BoxResult<Output> {
 
 fn bbq_cmd(a: &Args) -> BoxResult<Output> {
     a.check_known(&["category", "predictions", "limit"])?;
-    let category = a.required("category")?;
-    let dir = a.data_dir()?;
-    let mut items = bbq::read_bbq(dir.file("BBQ", &format!("bbq/{category}.jsonl"))?)?;
+    let name = a.required("category")?;
+    let category = BbqCategory::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = BbqCategory::ALL.iter().map(BbqCategory::as_str).collect();
+        format!("--category: unknown `{name}`; known: {}", known.join(", "))
+    })?;
+    let mut items = benchmarks::bbq_items(&a.data_dir()?, category)?;
     let predictions = match a.get("predictions") {
         Some(p) => bbq::read_predictions(p)?,
         None => {
@@ -259,10 +270,7 @@ fn bbq_cmd(a: &Args) -> BoxResult<Output> {
 
 fn crows_cmd(a: &Args) -> BoxResult<Output> {
     a.check_known(&["limit"])?;
-    let dir = a.data_dir()?;
-    let mut pairs = crows::read_crows_pairs(
-        dir.file("CrowS-Pairs", "crows_pairs/crows_pairs_anonymized.csv")?,
-    )?;
+    let mut pairs = benchmarks::crows_pairs(&a.data_dir()?)?;
     pairs.truncate(a.number("limit", pairs.len())?);
     let report = crows::score_crows(
         &a.smollm()? as &dyn SequenceScorer,
@@ -291,17 +299,13 @@ fn winobias_cmd(a: &Args) -> BoxResult<Output> {
     let (female, male) = dir.winobias_occupations()?;
     let occupations: Vec<String> = female.into_iter().chain(male).collect();
     let mut items = Vec::new();
-    for (file, stereotype) in [
-        (
-            "winobias/pro_stereotyped_type1.txt.test",
-            winobias::Stereotype::Pro,
-        ),
-        (
-            "winobias/anti_stereotyped_type1.txt.test",
-            winobias::Stereotype::Anti,
-        ),
-    ] {
-        let mut part = winobias::read_winobias(dir.file("WinoBias", file)?, stereotype)?;
+    for stereotype in [Stereotype::Pro, Stereotype::Anti] {
+        let file = WinoBiasFile {
+            stereotype,
+            kind: WinoType::Type1,
+            part: WinoPart::Test,
+        };
+        let mut part = benchmarks::winobias_items(&dir, file)?;
         part.truncate(limit);
         items.extend(part);
     }
@@ -312,6 +316,39 @@ fn winobias_cmd(a: &Args) -> BoxResult<Output> {
         "| n pro | n anti | accuracy pro | accuracy anti | gap |\n|---:|---:|---:|---:|---:|\n| {} | {} | {:.3} | {:.3} | {:+.3} |\n",
         report.n_pro, report.n_anti, report.accuracy_pro, report.accuracy_anti, report.gap
     );
+    Ok((md, serde_json::to_value(&report)?))
+}
+
+fn eec_cmd(a: &Args) -> BoxResult<Output> {
+    a.check_known(&["limit"])?;
+    let mut rows = benchmarks::eec_rows(&a.data_dir()?)?;
+    rows.truncate(a.number("limit", rows.len())?);
+    let texts: Vec<String> = rows.iter().map(|r| r.sentence.clone()).collect();
+    let scores: Vec<f64> = a
+        .smollm()?
+        .score(&texts)?
+        .iter()
+        .map(|s| s.mean())
+        .collect();
+    let report = eec::eec_gaps(&rows, &scores)?;
+    let mut md = String::from(
+        "| comparison | emotion | pairs | mean gap | paired t p |\n|---|---|---:|---:|---:|\n",
+    );
+    for (name, gaps) in [
+        ("female − male", &report.gender),
+        ("African-American − European", &report.race),
+    ] {
+        for (emotion, g) in gaps {
+            let p = g
+                .t_test
+                .as_ref()
+                .map_or("–".to_owned(), |t| format!("{:.3}", t.p_value));
+            md.push_str(&format!(
+                "| {name} | {emotion} | {} | {:+.4} | {p} |\n",
+                g.n_pairs, g.mean_gap
+            ));
+        }
+    }
     Ok((md, serde_json::to_value(&report)?))
 }
 
@@ -333,8 +370,9 @@ fn main() -> ExitCode {
         "bbq" => bbq_cmd(&args),
         "crows" => crows_cmd(&args),
         "winobias" => winobias_cmd(&args),
+        "eec" => eec_cmd(&args),
         other => Err(format!(
-            "unknown command `{other}`; known: groups, shift, bbq, crows, winobias"
+            "unknown command `{other}`; known: groups, shift, bbq, crows, winobias, eec"
         )
         .into()),
     };
