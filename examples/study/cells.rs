@@ -110,7 +110,7 @@ pub fn run_cell(
         },
         seed: derive_seed(cell.seed, "train"),
         progress: false,
-        device: ctx.device.clone(),
+        device: *ctx.device,
         ..Default::default()
     };
     let trainer =

@@ -110,14 +110,16 @@ pub struct TermMatch {
     pub possessive: bool,
 }
 
+/// A term in the matcher's index: (entry, lowercased words, separators between them).
+type IndexedTerm = (usize, Vec<String>, Vec<String>);
+
 /// A set of terms with a matcher. Later entries with the same term (same case rule)
 /// are ignored, so the first source added wins.
 #[derive(Debug, Clone, Default)]
 pub struct Lexicon {
     entries: Vec<LexiconEntry>,
-    /// First word (lowercased) -> (entry, lowercased words, separators between them),
-    /// longest first.
-    index: HashMap<String, Vec<(usize, Vec<String>, Vec<String>)>>,
+    /// First word (lowercased) -> candidate terms starting with it, longest first.
+    index: HashMap<String, Vec<IndexedTerm>>,
 }
 
 /// A word of a text: byte span and lowercased form.
