@@ -165,7 +165,7 @@ pub fn embedder(
     }
 }
 
-/// A model-free embedder: counts of lowercased words hashed (FNV-1a) into `dim` buckets,
+/// A model-free embedder: counts of lowercased words hashed (with `derive_seed`) into `dim` buckets,
 /// L2-normalised. Cheap and deterministic; for tests and smoke runs.
 pub struct HashingEmbedder {
     dim: usize,
@@ -185,10 +185,7 @@ impl Embedder for HashingEmbedder {
                     .split(|c: char| !c.is_alphanumeric())
                     .filter(|w| !w.is_empty())
                 {
-                    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-                    for b in word.to_lowercase().bytes() {
-                        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-                    }
+                    let h = derive_seed(0, &word.to_lowercase());
                     v[(h % self.dim as u64) as usize] += 1.0;
                 }
                 let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use inherit_core::{Dataset, Embedder, SeededRng, TextClassifier, derive_seed};
-use inherit_mitigate::{BatchView, Mitigation};
+use inherit_mitigate::Mitigation;
 
 use crate::base::{ClassifierModel, ModelConfig, ModelShape, TokenBatch, to_host, to_host_int};
 use crate::checkpoint;
@@ -252,23 +252,15 @@ impl<M: ClassifierModel> Task<M> for ClassifierTask<'_> {
         });
         let mut extra_value = 0.0;
         if let Some(m) = self.mitigation {
-            let is_augmented = Self::pick(&self.augmented, batch);
-            let aug: Vec<f32> = is_augmented
-                .iter()
-                .map(|a| f32::from(u8::from(*a)))
-                .collect();
-            let view = BatchView {
-                hidden: out.hidden,
-                logits: out.logits,
+            let view = fit::batch_view(
+                out.hidden,
+                out.logits,
                 labels,
-                augmented: Tensor::from_data(TensorData::new(aug, [b]), device),
-                group_ids: Tensor::from_data(
-                    TensorData::new(Self::pick(&self.group_ids, batch), [b]),
-                    device,
-                ),
-                group_names: self.group_names.clone(),
-                is_augmented,
-            };
+                Self::pick(&self.augmented, batch),
+                Self::pick(&self.group_ids, batch),
+                &self.group_names,
+                device,
+            );
             (loss, extra_value) = fit::add_extra_loss(m, &view, loss)?;
         }
         Ok(loss.map(|loss| StepLoss {

@@ -232,6 +232,34 @@ fn progress_bar(wanted: bool, total: usize) -> ProgressBar {
     bar
 }
 
+/// The [`BatchView`](inherit_mitigate::BatchView) of one batch: source flags and group
+/// ids move to `device` next to the model's outputs.
+pub(crate) fn batch_view(
+    hidden: Tensor<2>,
+    logits: Tensor<2>,
+    labels: Tensor<1, burn::tensor::Int>,
+    is_augmented: Vec<bool>,
+    group_ids: Vec<i64>,
+    group_names: &[String],
+    device: &Device,
+) -> inherit_mitigate::BatchView {
+    use burn::tensor::TensorData;
+    let b = is_augmented.len();
+    let aug: Vec<f32> = is_augmented
+        .iter()
+        .map(|a| f32::from(u8::from(*a)))
+        .collect();
+    inherit_mitigate::BatchView {
+        hidden,
+        logits,
+        labels,
+        augmented: Tensor::from_data(TensorData::new(aug, [b]), device),
+        group_ids: Tensor::from_data(TensorData::new(group_ids, [b]), device),
+        group_names: group_names.to_vec(),
+        is_augmented,
+    }
+}
+
 /// Adds `mitigation`'s extra loss for `view` to the batch loss; returns the new loss and
 /// the extra term's value (0 when the mitigation adds none). The term must be a
 /// one-element tensor.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use inherit_core::{Example, SeededRng, derive_seed};
-use inherit_mitigate::{BatchView, Mitigation};
+use inherit_mitigate::Mitigation;
 
 use crate::base::{
     LanguageModel, ModelConfig, ModelShape, TokenBatch, masked_mean, to_host, to_host_int,
@@ -286,21 +286,15 @@ impl<M: LanguageModel> Task<M> for SftTask<'_> {
         });
         let mut extra_value = 0.0;
         if let Some(m) = self.mitigation {
-            let is_augmented: Vec<bool> = batch.iter().map(|i| self.augmented[*i]).collect();
-            let aug: Vec<f32> = is_augmented
-                .iter()
-                .map(|a| f32::from(u8::from(*a)))
-                .collect();
-            let groups: Vec<i64> = batch.iter().map(|i| self.group_ids[*i]).collect();
-            let view = BatchView {
-                hidden: masked_mean(out.hidden, lb.mask.clone()),
-                logits: masked_mean(out.logits, lb.mask),
-                labels: Tensor::from_data(TensorData::new(vec![-1i64; b], [b]), device),
-                augmented: Tensor::from_data(TensorData::new(aug, [b]), device),
-                group_ids: Tensor::from_data(TensorData::new(groups, [b]), device),
-                group_names: self.group_names.clone(),
-                is_augmented,
-            };
+            let view = fit::batch_view(
+                masked_mean(out.hidden, lb.mask.clone()),
+                masked_mean(out.logits, lb.mask),
+                Tensor::from_data(TensorData::new(vec![-1i64; b], [b]), device),
+                batch.iter().map(|i| self.augmented[*i]).collect(),
+                batch.iter().map(|i| self.group_ids[*i]).collect(),
+                &self.group_names,
+                device,
+            );
             (loss, extra_value) = fit::add_extra_loss(m, &view, loss)?;
         }
         Ok(loss.map(|loss| StepLoss {
