@@ -31,7 +31,7 @@ const INFERENCE_BATCH: usize = 64;
 ///
 /// - [`Mitigation::example_weight`] of each example scales its cross-entropy; the batch
 ///   loss is the weighted mean `sum(w_i * ce_i) / sum(w_i)`;
-/// - [`Mitigation::extra_loss`] is called every batch with a filled [`BatchView`] and its
+/// - [`Mitigation::extra_loss`] is called every batch with a filled [`BatchView`](inherit_mitigate::BatchView) and its
 ///   value is added to the loss.
 #[derive(Debug, Clone)]
 pub struct ClassifierTrainer {

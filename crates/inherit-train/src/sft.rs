@@ -45,7 +45,7 @@ impl SftPair {
 /// model's `max_length`); the loss of a pair is the mean next-token cross-entropy over its
 /// response tokens and the final `[SEP]`. Mitigation hooks act as in
 /// [`crate::ClassifierTrainer`]: example weights give the weighted mean over pairs, and
-/// `extra_loss` sees a [`BatchView`] whose `hidden` is the mean last-layer state over the
+/// `extra_loss` sees a [`BatchView`](inherit_mitigate::BatchView) whose `hidden` is the mean last-layer state over the
 /// response tokens, `logits` the mean next-token logits over them (`[batch, vocab]`), and
 /// `labels` -1.
 #[derive(Debug, Clone)]
