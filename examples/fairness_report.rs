@@ -12,66 +12,43 @@
 
 use std::process::ExitCode;
 
+use clap::Parser;
 use inherit_core::io::{DelimitedOptions, DelimitedReader};
 use inherit_eval::{
     Aggregate, BootstrapParams, FairnessReport, Metric, MetricFrame, Sample, SensitiveFeature,
 };
 
+/// Print the full MetricFrame (and the fairness measures) of a CSV of predictions as JSON
+/// (labels may be any strings: indexed in numeric order when all are integers, else in
+/// sorted order).
+#[derive(Debug, Parser)]
+#[command(name = "fairness_report")]
 struct Args {
+    /// The CSV of predictions.
+    #[arg(long, value_name = "FILE")]
     csv: String,
+    /// Column of the true labels.
+    #[arg(long, value_name = "COL")]
     y_true: String,
+    /// Column of the predicted labels.
+    #[arg(long, value_name = "COL")]
     y_pred: String,
+    /// Column of a sensitive feature (repeatable: one frame over all of them).
+    #[arg(long = "group", value_name = "COL", required = true)]
     groups: Vec<String>,
+    /// Column of the probability of the positive class (adds ROC AUC).
+    #[arg(long, value_name = "COL")]
     scores: Option<String>,
+    /// The positive class (for selection rate, TPR, FPR and the fairness measures)
+    /// [default: `1` when present, else the last label].
+    #[arg(long, value_name = "LABEL")]
     pos_label: Option<String>,
+    /// Percentile bootstrap confidence intervals from N resamples.
+    #[arg(long, value_name = "N")]
     bootstrap: Option<usize>,
+    /// Seed of the bootstrap.
+    #[arg(long, value_name = "S", default_value_t = 0)]
     seed: u64,
-}
-
-const USAGE: &str = "usage: fairness_report --csv FILE --y-true COL --y-pred COL --group COL [--group COL2] \
-                     [--scores COL] [--pos-label LABEL] [--bootstrap N --seed S]";
-
-fn parse_args() -> Result<Args, String> {
-    let mut it = std::env::args().skip(1);
-    let (mut csv, mut y_true, mut y_pred, mut groups) = (None, None, None, Vec::new());
-    let (mut scores, mut pos_label, mut bootstrap, mut seed) = (None, None, None, 0u64);
-    while let Some(flag) = it.next() {
-        if flag == "--help" || flag == "-h" {
-            return Err(USAGE.into());
-        }
-        let mut value = || {
-            it.next()
-                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
-        };
-        match flag.as_str() {
-            "--csv" => csv = Some(value()?),
-            "--y-true" => y_true = Some(value()?),
-            "--y-pred" => y_pred = Some(value()?),
-            "--group" => groups.push(value()?),
-            "--scores" => scores = Some(value()?),
-            "--pos-label" => pos_label = Some(value()?),
-            "--bootstrap" => {
-                bootstrap = Some(value()?.parse().map_err(|e| format!("--bootstrap: {e}"))?)
-            }
-            "--seed" => seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
-            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
-        }
-    }
-    let need =
-        |v: Option<String>, name: &str| v.ok_or_else(|| format!("{name} is required\n{USAGE}"));
-    if groups.is_empty() {
-        return Err(format!("at least one --group is required\n{USAGE}"));
-    }
-    Ok(Args {
-        csv: need(csv, "--csv")?,
-        y_true: need(y_true, "--y-true")?,
-        y_pred: need(y_pred, "--y-pred")?,
-        groups,
-        scores,
-        pos_label,
-        bootstrap,
-        seed,
-    })
 }
 
 fn run(args: &Args) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
@@ -155,13 +132,7 @@ fn run(args: &Args) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(msg) => {
-            eprintln!("{msg}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = Args::parse();
     match run(&args) {
         Ok(json) => {
             println!(

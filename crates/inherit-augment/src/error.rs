@@ -38,7 +38,7 @@ pub enum Error {
         /// The endpoint.
         url: String,
         /// Attempts made (1 + retries).
-        attempts: u32,
+        attempts: u64,
         /// The last failure (status, timeout, malformed JSON...).
         last: String,
     },

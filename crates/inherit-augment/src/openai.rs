@@ -33,7 +33,7 @@ use crate::retry::{RetryPolicy, parse_retry_after};
 /// | `model` | — | non-empty |
 /// | `api_key_env` | none | name of the variable holding the key (sent as `Authorization: Bearer`) |
 /// | `concurrency` | 4 | >= 1 requests in flight |
-/// | `timeout_secs` | 120 | > 0; per attempt, connection to end of body |
+/// | `timeout_secs` | 120 | > 0 and <= 1e7 (about 115 days); per attempt, connection to end of body |
 /// | `send_top_k` | false | send `top_k` (vLLM, llama.cpp and Ollama accept it; OpenAI does not) |
 /// | `retry` | [`RetryPolicy::default`] | see [`RetryPolicy`] |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,6 +62,9 @@ pub struct OpenAiConfig {
 fn default_concurrency() -> usize {
     4
 }
+
+/// The longest accepted `timeout_secs` (about 115 days).
+pub const MAX_TIMEOUT_SECS: f64 = 1e7;
 
 fn default_timeout() -> f64 {
     120.0
@@ -100,10 +103,13 @@ impl OpenAiConfig {
         if self.concurrency == 0 {
             return Err(invalid("concurrency", "must be at least 1".into()));
         }
-        if !(self.timeout_secs > 0.0 && self.timeout_secs.is_finite()) {
+        if !(self.timeout_secs > 0.0 && self.timeout_secs <= MAX_TIMEOUT_SECS) {
             return Err(invalid(
                 "timeout_secs",
-                format!("must be > 0, got {}", self.timeout_secs),
+                format!(
+                    "must be > 0 and <= {MAX_TIMEOUT_SECS:e} seconds, got {}",
+                    self.timeout_secs
+                ),
             ));
         }
         self.retry.check()
@@ -196,7 +202,8 @@ impl OpenAiCompatible {
         let url = self.endpoint(prompt);
         let seed = derive_seed(params.seed, &index.to_string()) & 0x7fff_ffff;
         let body = self.body(prompt, params, seed).to_string();
-        let attempts = self.config.retry.max_retries + 1;
+        // u64: `max_retries` may be u32::MAX.
+        let attempts = u64::from(self.config.retry.max_retries) + 1;
         let request_name = format!("{}/{index}", params.seed);
         let mut last = String::new();
         for attempt in 1..=attempts {
@@ -206,9 +213,11 @@ impl OpenAiCompatible {
                 Err(Failure::Retry(why, retry_after)) => {
                     last = why;
                     if attempt < attempts {
+                        // attempt < attempts <= u32::MAX + 1, so it fits.
+                        let retry = u32::try_from(attempt).unwrap_or(u32::MAX);
                         std::thread::sleep(self.config.retry.delay(
                             &request_name,
-                            attempt,
+                            retry,
                             retry_after,
                         ));
                     }
@@ -306,8 +315,15 @@ fn snippet(text: &str) -> String {
 }
 
 impl TextGenerator for OpenAiCompatible {
+    /// `openai-compatible:{model}@{base_url}` (the base URL without trailing slashes): the
+    /// same model name on another server is another generator, so the generation cache
+    /// never replays one server's outputs for another.
     fn id(&self) -> String {
-        format!("openai-compatible:{}", self.config.model)
+        format!(
+            "openai-compatible:{}@{}",
+            self.config.model,
+            self.config.base_url.trim_end_matches('/')
+        )
     }
 
     fn generate(

@@ -15,31 +15,70 @@ use crate::error::{Error, Result};
 /// A file being written: bytes go to a temporary file beside the target, which replaces
 /// the target only on [`AtomicFile::commit`]. Dropped without commit, the temporary file
 /// is removed and the target is untouched, so a crash never leaves a half-written file.
+///
+/// The temporary file has an unpredictable name (`.{name}.tmp` and random characters) and
+/// is created with `O_EXCL` (`create_new`), so it never follows a planted link nor
+/// shares a file with another writer of the same target, in this process or another.
 pub struct AtomicFile {
     target: PathBuf,
-    tmp: PathBuf,
+    tmp: Option<tempfile::TempPath>,
     writer: Option<BufWriter<File>>,
+}
+
+/// The directory of `target` (`.` for a bare file name).
+fn parent_dir(target: &Path) -> PathBuf {
+    match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// A new, empty file beside `target` with an unpredictable name starting with
+/// `.{name}.{tag}`, created exclusively (`create_new`); removed when the returned path is
+/// dropped unless it is persisted.
+fn create_temp_beside(target: &Path, tag: &str) -> Result<(File, tempfile::TempPath)> {
+    let dir = parent_dir(target);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let name = target
+        .file_name()
+        .ok_or_else(|| Error::invalid("path", format!("{} names no file", target.display())))?
+        .to_string_lossy()
+        .into_owned();
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.{tag}"))
+        .rand_bytes(12)
+        .tempfile_in(&dir)
+        .map_err(|e| Error::io(&dir, e))?;
+    Ok(tmp.into_parts())
+}
+
+/// Syncs a directory so that a rename or creation inside it survives a power loss (a
+/// no-op where directories cannot be opened, e.g. on Windows).
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::io(dir, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 impl AtomicFile {
     /// Starts writing `target` (its parent directory is created if missing).
     pub fn create(target: impl AsRef<Path>) -> Result<Self> {
         let target = target.as_ref().to_path_buf();
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let name = target
-            .file_name()
-            .ok_or_else(|| Error::invalid("path", format!("{} names no file", target.display())))?
-            .to_string_lossy()
-            .into_owned();
-        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let (file, tmp) = create_temp_beside(&target, "tmp")?;
         Ok(AtomicFile {
             target,
-            tmp,
+            tmp: Some(tmp),
             writer: Some(BufWriter::new(file)),
         })
     }
@@ -49,23 +88,19 @@ impl AtomicFile {
         self.writer.as_mut().expect("writer present until commit")
     }
 
-    /// Flushes, syncs and renames the temporary file onto the target.
+    /// Flushes, syncs and renames the temporary file onto the target (then syncs the
+    /// directory, so the rename is durable).
     pub fn commit(mut self) -> Result<()> {
         let writer = self.writer.take().expect("writer present until commit");
+        let tmp = self.tmp.take().expect("temp path present until commit");
         let file = writer
             .into_inner()
-            .map_err(|e| Error::io(&self.tmp, e.into_error()))?;
-        file.sync_all().map_err(|e| Error::io(&self.tmp, e))?;
+            .map_err(|e| Error::io(&*tmp, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io(&*tmp, e))?;
         drop(file);
-        std::fs::rename(&self.tmp, &self.target).map_err(|e| Error::io(&self.target, e))
-    }
-}
-
-impl Drop for AtomicFile {
-    fn drop(&mut self) {
-        if self.writer.take().is_some() {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
+        tmp.persist(&self.target)
+            .map_err(|e| Error::io(&self.target, e.error))?;
+        sync_dir(&parent_dir(&self.target))
     }
 }
 
@@ -76,6 +111,97 @@ impl Write for AtomicFile {
     fn flush(&mut self) -> std::io::Result<()> {
         self.writer().flush()
     }
+}
+
+/// An exclusive inter-process lock guarding an append-only data file (a generation
+/// cache, a results file) against a second writer.
+///
+/// The lock is an OS advisory lock (`flock` on Unix, `LockFileEx` on Windows) on a lock
+/// file beside the data file, `{name}.lock`, which also holds the pid of the process that
+/// holds it. The OS releases the lock when the holder exits, however it dies, so a killed
+/// run never leaves a stale lock; the lock file itself is left in place. Each
+/// [`FileLock::acquire`] opens the lock file anew, so two handles in one process also
+/// exclude each other.
+#[derive(Debug)]
+pub struct FileLock {
+    path: PathBuf,
+    _file: File,
+}
+
+impl FileLock {
+    /// The lock file guarding `target`: `{target}.lock`.
+    pub fn lock_path(target: &Path) -> PathBuf {
+        let mut name = target.as_os_str().to_owned();
+        name.push(".lock");
+        PathBuf::from(name)
+    }
+
+    /// Takes the lock of `target` without waiting. If another process (or another handle)
+    /// holds it, fails with an [`Error::Io`] of kind
+    /// [`WouldBlock`](std::io::ErrorKind::WouldBlock) on the lock file whose message names
+    /// the holder's pid.
+    pub fn acquire(target: impl AsRef<Path>) -> Result<Self> {
+        let target = target.as_ref();
+        let path = Self::lock_path(target);
+        let dir = parent_dir(&path);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let holder = read_holder(&path);
+                return Err(Error::io(
+                    &path,
+                    std::io::Error::new(
+                        std::io::ErrorKind::WouldBlock,
+                        format!(
+                            "{} is in use by another process ({holder}); wait for it to \
+                             finish, or use another output file",
+                            target.display()
+                        ),
+                    ),
+                ));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+        }
+        let pid = format!("{}\n", std::process::id());
+        file.set_len(0)
+            .and_then(|()| {
+                use std::io::Seek;
+                file.seek(std::io::SeekFrom::Start(0))?;
+                file.write_all(pid.as_bytes())?;
+                file.sync_data()
+            })
+            .map_err(|e| Error::io(&path, e))?;
+        Ok(FileLock { path, _file: file })
+    }
+
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// `pid N` from a lock file, read once more after a short wait if the holder has locked
+/// but not yet written its pid.
+fn read_holder(path: &Path) -> String {
+    for attempt in 0..2 {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && let Ok(pid) = text.trim().parse::<u32>()
+        {
+            return format!("pid {pid}");
+        }
+        if attempt == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+    format!("pid unknown; see {}", path.display())
 }
 
 /// Writes `bytes` to `path` atomically.
@@ -409,6 +535,68 @@ mod tests {
             1,
             "temp file removed"
         );
+    }
+
+    /// Regression: the temporary file was `.{name}.tmp-{pid}`, opened with
+    /// `File::create`: a link planted at that name redirected the write to another file,
+    /// and two writers of one target in one process shared (and truncated) one file.
+    #[cfg(unix)]
+    #[test]
+    fn temp_names_are_unpredictable_and_created_exclusively() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.json");
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        let old_name = dir
+            .path()
+            .join(format!(".out.json.tmp-{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &old_name).unwrap();
+        write_atomic(&target, b"new content").unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new content");
+
+        // Two writers of one target at once: both commit whole content.
+        let mut a = AtomicFile::create(&target).unwrap();
+        let mut b = AtomicFile::create(&target).unwrap();
+        a.write_all(b"from a").unwrap();
+        b.write_all(b"from b").unwrap();
+        a.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "from a");
+        b.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "from b");
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 3, "no temp file left: {names:?}");
+    }
+
+    #[test]
+    fn a_file_lock_excludes_a_second_holder_and_names_the_pid() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("results.jsonl");
+        let lock = FileLock::acquire(&target).unwrap();
+        assert_eq!(lock.path(), dir.path().join("results.jsonl.lock"));
+        assert_eq!(
+            std::fs::read_to_string(lock.path()).unwrap(),
+            format!("{}\n", std::process::id())
+        );
+        let err = FileLock::acquire(&target).unwrap_err();
+        match &err {
+            Error::Io { path, source } => {
+                assert_eq!(path, lock.path());
+                assert_eq!(source.kind(), std::io::ErrorKind::WouldBlock);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!("pid {}", std::process::id())) && msg.contains("results.jsonl"),
+            "{msg}"
+        );
+        drop(lock);
+        let again = FileLock::acquire(&target).unwrap();
+        drop(again);
     }
 
     #[test]

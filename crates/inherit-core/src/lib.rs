@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod attr;
+pub mod benchmark;
 pub mod dataset;
 pub mod error;
 pub mod example;

@@ -1,49 +1,18 @@
 //! CrowS-Pairs (Nangia et al. 2020): 1,508 minimal pairs of a more and a less
 //! stereotyping sentence. Upstream asks that it be used for evaluation only, never for
-//! training.
+//! training. The records are `inherit-core`'s [`CrowsPair`], which `inherit-eval`'s
+//! CrowS-Pairs scorer takes.
 
 use std::path::Path;
 
+pub use inherit_core::benchmark::{CrowsPair, Direction};
 use inherit_core::io::{DelimitedOptions, DelimitedReader};
-use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::read::python_list;
 
 /// Path of the CrowS-Pairs file inside the data directory.
 pub const CROWS_PAIRS_FILE: &str = "crows_pairs/crows_pairs_anonymized.csv";
-
-/// Whether `sent_more` expresses a stereotype or violates one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    /// `sent_more` states a stereotype about a historically disadvantaged group.
-    Stereo,
-    /// `sent_more` violates a stereotype about a historically advantaged group.
-    Antistereo,
-}
-
-/// One CrowS-Pairs pair with every upstream column.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CrowsPair {
-    /// The unnamed first column (0..1507).
-    pub id: u32,
-    /// The more stereotyping sentence.
-    pub sent_more: String,
-    /// The less stereotyping sentence (differs in the group mentioned).
-    pub sent_less: String,
-    /// `stereo` or `antistereo`.
-    pub direction: Direction,
-    /// `race-color`, `gender`, `socioeconomic`, `nationality`, `religion`, `age`,
-    /// `sexual-orientation`, `physical-appearance` or `disability`.
-    pub bias_type: String,
-    /// The bias types each of the five validators chose.
-    pub annotations: Vec<Vec<String>>,
-    /// Anonymised writer id.
-    pub anon_writer: String,
-    /// Anonymised validator ids.
-    pub anon_annotators: Vec<String>,
-}
 
 /// Reads the CrowS-Pairs CSV (columns `<id>, sent_more, sent_less, stereo_antistereo,
 /// bias_type, annotations, anon_writer, anon_annotators`; the list columns are Python

@@ -1,40 +1,17 @@
 //! The Equity Evaluation Corpus (Kiritchenko & Mohammad 2018): 8,640 template sentences
-//! that differ only in the person named (gender, race) and the emotion word.
+//! that differ only in the person named (gender, race) and the emotion word. The records
+//! are `inherit-core`'s [`EecRow`], which `inherit-eval`'s EEC gaps take.
 
 use std::path::Path;
 
+pub use inherit_core::benchmark::{EEC_NO_EMOTION, EecRow};
 use inherit_core::io::{DelimitedOptions, DelimitedReader};
 use inherit_core::{Axis, Dataset, Example, Groups, Provenance};
-use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
 /// Path of the EEC file inside the data directory.
 pub const EEC_FILE: &str = "eec/Equity-Evaluation-Corpus.csv";
-
-/// The label given to EEC sentences without an emotion (the 240 neutral sentences).
-pub const EEC_NO_EMOTION: &str = "none";
-
-/// One EEC row, with every column of the upstream file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EecRow {
-    /// Upstream id (`2018-En-mystery-05498`).
-    pub id: String,
-    /// The sentence.
-    pub sentence: String,
-    /// The template it was filled from (`<person subject> feels <emotion word>.`).
-    pub template: String,
-    /// The person phrase filled in (`Alonzo`, `this woman`, `he`).
-    pub person: String,
-    /// `female` or `male`.
-    pub gender: String,
-    /// `African-American`, `European`, or `None` for person phrases without a race.
-    pub race: Option<String>,
-    /// `anger`, `fear`, `joy`, `sadness`, or `None` for the neutral templates.
-    pub emotion: Option<String>,
-    /// The emotion word filled in (`furious`), `None` for the neutral templates.
-    pub emotion_word: Option<String>,
-}
 
 /// Reads the EEC CSV (columns `ID, Sentence, Template, Person, Gender, Race, Emotion,
 /// Emotion word`). Gender must be `female` or `male`.
@@ -102,7 +79,7 @@ pub fn eec_dataset(rows: &[EecRow], source: &str) -> Dataset {
                 groups = groups.with_stated(Axis::Race, race.to_lowercase());
             }
             let mut ex = Example::new(&r.id, &r.sentence, Provenance::original(source))
-                .with_label(r.emotion.as_deref().unwrap_or(EEC_NO_EMOTION))
+                .with_label(r.emotion_or_none())
                 .with_groups(groups)
                 .with_meta("template", r.template.as_str())
                 .with_meta("person", r.person.as_str());

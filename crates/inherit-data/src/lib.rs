@@ -16,7 +16,8 @@ pub mod text_sets;
 pub mod winobias;
 
 pub use bbq::{
-    AnswerInfo, BbqCategory, BbqItem, BbqMetadata, ContextCondition, QuestionPolarity, read_bbq,
+    AnswerInfo, BbqCategory, BbqItem, BbqMetadata, BbqTarget, ContextCondition, QuestionPolarity,
+    read_bbq,
 };
 pub use bios::{BIOS_PROFESSIONS, read_bias_in_bios};
 pub use bold::{BoldDomain, BoldRecord, bold_dataset, read_bold};

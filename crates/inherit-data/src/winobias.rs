@@ -1,147 +1,18 @@
 //! WinoBias (Zhao et al. 2018): pro- and anti-stereotyped coreference sentences in which
 //! the antecedent entity and the pronoun(s) are marked with brackets, e.g.
 //! `1 [The developer] argued with the designer because [he] did not like the design.`
+//! The records are `inherit-core`'s [`WinoBiasSentence`], which `inherit-eval`'s WinoBias
+//! scorers take.
 
 use std::path::Path;
 
+pub use inherit_core::benchmark::{
+    Mention, Stereotype, WinoBiasFile, WinoBiasSentence, WinoPart, WinoType,
+};
 use inherit_core::{Axis, Dataset, Example, Groups, Provenance};
-use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, parse_error};
 use crate::read::source_name;
-
-/// Pro- or anti-stereotyped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Stereotype {
-    /// The pronoun's gender matches the occupation's stereotype.
-    Pro,
-    /// The pronoun's gender goes against it.
-    Anti,
-}
-
-/// WinoBias sentence type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum WinoType {
-    /// Type 1: resolving the pronoun needs world knowledge.
-    #[serde(rename = "type1")]
-    Type1,
-    /// Type 2: syntax alone resolves the pronoun.
-    #[serde(rename = "type2")]
-    Type2,
-}
-
-/// Upstream split.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum WinoPart {
-    /// Development split.
-    Dev,
-    /// Test split.
-    Test,
-}
-
-/// One of the eight WinoBias sentence files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct WinoBiasFile {
-    /// Pro or anti.
-    pub stereotype: Stereotype,
-    /// Type 1 or 2.
-    pub kind: WinoType,
-    /// Dev or test.
-    pub part: WinoPart,
-}
-
-impl Stereotype {
-    /// `pro` or `anti`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Stereotype::Pro => "pro",
-            Stereotype::Anti => "anti",
-        }
-    }
-}
-
-impl WinoType {
-    /// `type1` or `type2`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            WinoType::Type1 => "type1",
-            WinoType::Type2 => "type2",
-        }
-    }
-}
-
-impl WinoPart {
-    /// `dev` or `test`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            WinoPart::Dev => "dev",
-            WinoPart::Test => "test",
-        }
-    }
-}
-
-impl WinoBiasFile {
-    /// All eight files, pro before anti, type 1 before 2, dev before test.
-    pub fn all() -> Vec<WinoBiasFile> {
-        let mut out = Vec::with_capacity(8);
-        for stereotype in [Stereotype::Pro, Stereotype::Anti] {
-            for kind in [WinoType::Type1, WinoType::Type2] {
-                for part in [WinoPart::Dev, WinoPart::Test] {
-                    out.push(WinoBiasFile {
-                        stereotype,
-                        kind,
-                        part,
-                    });
-                }
-            }
-        }
-        out
-    }
-
-    /// The path inside the data directory, e.g. `winobias/pro_stereotyped_type1.txt.dev`.
-    pub fn relative_path(&self) -> String {
-        format!(
-            "winobias/{}_stereotyped_{}.txt.{}",
-            self.stereotype.as_str(),
-            self.kind.as_str(),
-            self.part.as_str()
-        )
-    }
-}
-
-/// A bracketed mention: its text and byte span in [`WinoBiasSentence::text`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Mention {
-    /// The mention as written (`The developer`, `he`).
-    pub text: String,
-    /// Byte offset of its first character in the bracket-free text.
-    pub start: usize,
-    /// Byte offset one past its last character.
-    pub end: usize,
-}
-
-/// One WinoBias sentence with its mentions parsed out.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WinoBiasSentence {
-    /// Which file it came from.
-    pub file: WinoBiasFile,
-    /// The sentence number written at the start of the line.
-    pub number: u32,
-    /// The sentence without brackets.
-    pub text: String,
-    /// The first bracketed mention: the antecedent (`The developer`).
-    pub entity: Mention,
-    /// The second bracketed mention: the pronoun referring to it (`he`).
-    pub pronoun: Mention,
-    /// Further bracketed mentions of the same entity (`[her] hair`), in order.
-    pub extra_mentions: Vec<Mention>,
-    /// The antecedent occupation: the entity without its article (`developer`).
-    pub occupation: String,
-    /// The gender of the pronoun: `female` or `male`.
-    pub pronoun_gender: String,
-}
 
 fn pronoun_gender(pronoun: &str) -> Option<&'static str> {
     match pronoun.to_lowercase().as_str() {

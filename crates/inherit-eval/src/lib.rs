@@ -13,7 +13,10 @@ pub mod report;
 pub mod stats;
 pub mod tasks;
 
-pub use amplification::{BiasAmplification, bias_amplification};
+pub use amplification::{
+    BiasAmplification, DirectionalAmplification, DirectionalCell, Reference, bias_amplification,
+    directional_bias_amplification,
+};
 pub use auc::{SubgroupAuc, roc_auc, subgroup_aucs};
 pub use error::{Error, Result};
 pub use fairness::{FairnessReport, TprGaps, tpr_gaps};

@@ -28,7 +28,24 @@ fn record(gamma: f64, mitigation: &str, seed: u64, acc: f64) -> ResultRecord {
                 high: acc + 0.01,
             },
         )]),
+        key: String::new(),
+        key_parts: BTreeMap::new(),
     }
+}
+
+#[test]
+fn aggregation_counts_a_duplicated_cell_key_once() {
+    let mut a = record(0.5, "none", 1, 0.6);
+    a.key = "k1".into();
+    let mut b = record(0.5, "none", 2, 0.8);
+    b.key = "k2".into();
+    // A second run on the same folder appended cell k2 again with another value.
+    let mut dup = record(0.5, "none", 2, 0.1);
+    dup.key = "k2".into();
+    let rows = aggregate(&[a, b, dup], 0.95).unwrap();
+    let acc = rows.iter().find(|r| r.metric == "accuracy").unwrap();
+    assert_eq!(acc.n, 2);
+    assert!((acc.mean - 0.7).abs() < 1e-12, "mean of 0.6 and 0.8, not of all three");
 }
 
 /// Width and height from a PNG's IHDR chunk.

@@ -1,9 +1,18 @@
-//! Checkpoint directories: `meta.json` (model kind, config, labels, tokenizer settings),
-//! `tokenizer.json` and `model.bpk` (the burn record, burnpack format), written to a
-//! temporary sibling directory and renamed into place, so a reader never sees a half
-//! written checkpoint.
+//! Checkpoint directories: `meta.json` (model kind, config, labels, tokenizer settings and
+//! the names of the two data files), a tokenizer file and a weights file (the burn record,
+//! burnpack format).
+//!
+//! Replacement is atomic, with no moment at which the path holds no checkpoint: a save
+//! writes the new tokenizer and weights beside the old ones under fresh names
+//! (`tokenizer-{id}.json`, `model-{id}.bpk`), then replaces `meta.json`, which names them,
+//! with one rename (the commit point), and only then deletes the files the new
+//! `meta.json` no longer names. A kill at any moment leaves either the old checkpoint or
+//! the new one at the path, plus at most some unreferenced files that the next save
+//! deletes. Nothing is shared between saves (no `.old` folder), so a leftover of one
+//! save never blocks the next. Checkpoints written before this layout (`tokenizer.json`
+//! and `model.bpk`, not named in `meta.json`) still load, and the next save replaces them.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use burn::module::Module;
 use burn::store::ModuleRecord;
@@ -30,6 +39,39 @@ pub struct CheckpointMeta {
     pub config: serde_json::Value,
     /// The tokenizer settings.
     pub tokenizer: TokenizerConfig,
+    /// The tokenizer file, in the checkpoint directory.
+    #[serde(default = "default_tokenizer_file")]
+    pub tokenizer_file: String,
+    /// The weights file, in the checkpoint directory.
+    #[serde(default = "default_model_file")]
+    pub model_file: String,
+}
+
+/// The tokenizer file of checkpoints that do not name theirs.
+fn default_tokenizer_file() -> String {
+    "tokenizer.json".into()
+}
+
+/// The weights file of checkpoints that do not name theirs.
+fn default_model_file() -> String {
+    "model.bpk".into()
+}
+
+/// True for the names of the data files a checkpoint save writes (current and legacy
+/// layouts, and the temporary files of an interrupted write): what a save may delete.
+fn is_checkpoint_data_file(name: &str) -> bool {
+    let versioned = |prefix: &str, ext: &str| {
+        name.strip_prefix(prefix)
+            .and_then(|r| r.strip_suffix(ext))
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()))
+    };
+    name == "tokenizer.json"
+        || name == "model.bpk"
+        || versioned("tokenizer-", ".json")
+        || versioned("model-", ".bpk")
+        || [".tokenizer-", ".model-", ".meta.json.tmp"]
+            .iter()
+            .any(|p| name.starts_with(p))
 }
 
 /// Writes a checkpoint of `model` to `dir` atomically (replacing an existing one).
@@ -47,49 +89,97 @@ pub fn save<C: ModelConfig>(
         config: serde_json::to_value(config)
             .map_err(|e| Error::checkpoint(dir, format!("config: {e}")))?,
         tokenizer: tokenizer.config().clone(),
+        tokenizer_file: String::new(),
+        model_file: String::new(),
     };
     let bytes = model
         .clone()
         .into_record()
         .into_bytes()
         .map_err(|e| Error::checkpoint(dir, format!("model record: {e}")))?;
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| inherit_core::Error::io(parent, e))?;
-    let name = dir
-        .file_name()
-        .ok_or_else(|| Error::checkpoint(dir, "not a directory name"))?
-        .to_string_lossy()
-        .into_owned();
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(|e| inherit_core::Error::io(&tmp, e))?;
+    std::fs::create_dir_all(dir).map_err(|e| inherit_core::Error::io(dir, e))?;
+    if !dir.is_dir() {
+        return Err(Error::checkpoint(dir, "not a directory"));
     }
-    std::fs::create_dir(&tmp).map_err(|e| inherit_core::Error::io(&tmp, e))?;
+    // One save at a time per checkpoint (another process's save would delete this one's
+    // files as unreferenced): `meta.json.lock` names the holder's pid.
+    let _lock = inherit_core::io::FileLock::acquire(dir.join("meta.json"))?;
+    // A fresh, unpredictable id, reserved by creating the weights file exclusively.
+    let model_tmp = tempfile::Builder::new()
+        .prefix("model-")
+        .suffix(".bpk")
+        .rand_bytes(16)
+        .tempfile_in(dir)
+        .map_err(|e| inherit_core::Error::io(dir, e))?;
+    let model_file = model_tmp
+        .path()
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| Error::checkpoint(dir, "temporary file name is not UTF-8"))?
+        .to_owned();
+    let id = model_file
+        .strip_prefix("model-")
+        .and_then(|r| r.strip_suffix(".bpk"))
+        .unwrap_or_default()
+        .to_owned();
+    let tokenizer_file = format!("tokenizer-{id}.json");
+    {
+        use std::io::Write;
+        let mut f = model_tmp.as_file();
+        f.write_all(&bytes)
+            .and_then(|()| f.sync_all())
+            .map_err(|e| inherit_core::Error::io(model_tmp.path(), e))?;
+    }
+    // Kept: from here on, the next save deletes it if this one never commits.
+    model_tmp
+        .keep()
+        .map_err(|e| inherit_core::Error::io(dir, e.error))?;
+    tokenizer.save(dir.join(&tokenizer_file))?;
+    let meta = CheckpointMeta {
+        tokenizer_file,
+        model_file,
+        ..meta
+    };
     let json =
         serde_json::to_vec_pretty(&meta).map_err(|e| Error::checkpoint(dir, e.to_string()))?;
-    inherit_core::io::write_atomic(tmp.join("meta.json"), &json)?;
-    tokenizer.save(tmp.join("tokenizer.json"))?;
-    inherit_core::io::write_atomic(tmp.join("model.bpk"), &bytes)?;
-    replace_dir(&tmp, dir)
+    // The commit point: one rename of `meta.json` (then a sync of the directory).
+    inherit_core::io::write_atomic(dir.join("meta.json"), &json)?;
+    remove_unreferenced(dir, &meta);
+    Ok(())
 }
 
-/// Renames `tmp` to `dir`, moving an existing `dir` aside first and deleting it after.
-fn replace_dir(tmp: &Path, dir: &Path) -> Result<()> {
-    let old: Option<PathBuf> = if dir.exists() {
-        let aside = tmp.with_extension("old");
-        std::fs::rename(dir, &aside).map_err(|e| inherit_core::Error::io(dir, e))?;
-        Some(aside)
-    } else {
-        None
+/// Deletes the data files of earlier (or interrupted) saves that `meta` does not name.
+/// Best effort: the checkpoint is already complete, and a file left behind is deleted by
+/// the next save.
+fn remove_unreferenced(dir: &Path, meta: &CheckpointMeta) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
     };
-    std::fs::rename(tmp, dir).map_err(|e| inherit_core::Error::io(dir, e))?;
-    if let Some(old) = old {
-        std::fs::remove_dir_all(&old).map_err(|e| inherit_core::Error::io(&old, e))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name != meta.model_file
+            && name != meta.tokenizer_file
+            && is_checkpoint_data_file(name)
+            && entry.file_type().is_ok_and(|t| t.is_file())
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
-    Ok(())
+}
+
+/// A file name from `meta.json`: a plain name inside the checkpoint directory.
+fn data_file(dir: &Path, meta_path: &Path, field: &str, name: &str) -> Result<std::path::PathBuf> {
+    let plain = !name.is_empty()
+        && Path::new(name).file_name().and_then(|n| n.to_str()) == Some(name)
+        && name != "..";
+    if !plain {
+        return Err(Error::checkpoint(
+            meta_path,
+            format!("field `{field}`: `{name}` is not a file name inside the checkpoint"),
+        ));
+    }
+    Ok(dir.join(name))
 }
 
 /// What [`load`] reads back.
@@ -110,6 +200,45 @@ pub fn load<C: ModelConfig>(
     dir: &Path,
     build: impl FnOnce(&C, &TextTokenizer, usize) -> Result<C::Model>,
 ) -> Result<Loaded<C>> {
+    // A save running at the same time may delete the files of the `meta.json` just read
+    // (after replacing it): read again, a few times, when a named file has vanished.
+    let mut attempt = 0;
+    let (meta, config, tokenizer, bytes, model_path) = loop {
+        attempt += 1;
+        match read_files::<C>(dir) {
+            Err(e) if attempt < 4 && vanished(&e) => continue,
+            other => break other?,
+        }
+    };
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
+        .map_err(|e| Error::checkpoint(&model_path, e.to_string()))?;
+    let model = build(&config, &tokenizer, meta.labels.len())?
+        .try_load_record(record)
+        .map_err(|e| Error::checkpoint(&model_path, e.to_string()))?;
+    Ok(Loaded {
+        meta,
+        config,
+        model,
+        tokenizer,
+    })
+}
+
+/// True for a "file not found" I/O error.
+fn vanished(e: &Error) -> bool {
+    matches!(e, Error::Core(inherit_core::Error::Io { source, .. })
+        if source.kind() == std::io::ErrorKind::NotFound)
+}
+
+/// The pieces of a checkpoint read from `dir`.
+type Files<C> = (
+    CheckpointMeta,
+    C,
+    TextTokenizer,
+    Vec<u8>,
+    std::path::PathBuf,
+);
+
+fn read_files<C: ModelConfig>(dir: &Path) -> Result<Files<C>> {
     let meta_path = dir.join("meta.json");
     let text =
         std::fs::read_to_string(&meta_path).map_err(|e| inherit_core::Error::io(&meta_path, e))?;
@@ -130,18 +259,13 @@ pub fn load<C: ModelConfig>(
     let config: C = serde_json::from_value(meta.config.clone())
         .map_err(|e| Error::checkpoint(&meta_path, format!("field `config`: {e}")))?;
     config.check()?;
-    let tokenizer = TextTokenizer::from_file(dir.join("tokenizer.json"), meta.tokenizer.clone())?;
-    let model_path = dir.join("model.bpk");
+    let tokenizer_path = data_file(dir, &meta_path, "tokenizer_file", &meta.tokenizer_file)?;
+    let model_path = data_file(dir, &meta_path, "model_file", &meta.model_file)?;
+    if !tokenizer_path.is_file() {
+        let e = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        return Err(inherit_core::Error::io(&tokenizer_path, e).into());
+    }
+    let tokenizer = TextTokenizer::from_file(&tokenizer_path, meta.tokenizer.clone())?;
     let bytes = std::fs::read(&model_path).map_err(|e| inherit_core::Error::io(&model_path, e))?;
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
-        .map_err(|e| Error::checkpoint(&model_path, e.to_string()))?;
-    let model = build(&config, &tokenizer, meta.labels.len())?
-        .try_load_record(record)
-        .map_err(|e| Error::checkpoint(&model_path, e.to_string()))?;
-    Ok(Loaded {
-        meta,
-        config,
-        model,
-        tokenizer,
-    })
+    Ok((meta, config, tokenizer, bytes, model_path))
 }

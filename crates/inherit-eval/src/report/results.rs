@@ -8,16 +8,27 @@
 //!  "ci":{"accuracy":{"low":0.79,"high":0.83}}}
 //! ```
 //!
-//! Appends are crash-safe: a record is written with one `write` and synced, and when
-//! the file ends in a partial line (a crash mid-write), the next append first cuts that
-//! line off. [`read_results`] ignores (and reports) a partial *last* line; a malformed
-//! line elsewhere is an error naming the file and line. NaN metric values are stored as
-//! JSON `null` and read back as NaN.
+//! Appends are crash-safe: a record is written with one `write` and synced. When the
+//! file ends without a newline, the next append looks at that last line: a torn record (a
+//! crash mid-write, possibly in the middle of a multi-byte character) is cut off; a
+//! complete record that only lacks its newline (e.g. written by hand or another tool)
+//! is kept and the newline added. [`read_results`] reads bytes, so a torn character
+//! cannot make the file unreadable, and ignores (and reports) a torn *last* line; a
+//! malformed line elsewhere is an error naming the file and line. NaN metric values are
+//! stored as JSON `null` and read back as NaN.
+//!
+//! One writer at a time: appends take an exclusive inter-process lock on
+//! `results.jsonl.lock` (which holds the holder's pid), and fail at once, naming that
+//! pid, when another process holds it. [`ResultsWriter`] holds the lock for a whole run,
+//! so a second run on the same folder is refused instead of recomputing (and
+//! double-counting) the same cells.
 
 use std::collections::BTreeMap;
-use std::fs::OpenOptions;
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use inherit_core::io::FileLock;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -25,7 +36,7 @@ use crate::error::Result;
 use crate::stats::Interval;
 
 /// One evaluated cell of an experiment grid.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResultRecord {
     /// Task (e.g. `occupation`, `bbq`).
     pub task: String,
@@ -45,6 +56,15 @@ pub struct ResultRecord {
     /// Confidence intervals of some metrics.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub ci: BTreeMap<String, Interval>,
+    /// The cell's key: a hash of everything that determines the result (configuration
+    /// sections, model identities, mitigation, seed, γ, bias type, schema version). Empty
+    /// in records written before keys existed. Aggregation keeps one record per key.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub key: String,
+    /// The parts the key hashes, by name (`task`, `generator`, `downstream`, ...), so a
+    /// changed configuration can be named.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub key_parts: BTreeMap<String, String>,
 }
 
 fn ser_nan_map<S: Serializer>(
@@ -68,38 +88,100 @@ fn de_nan_map<'de, D: Deserializer<'de>>(
         .collect())
 }
 
-/// Appends one record as a JSON line (creating the file and its directory).
+/// Appends one record as a JSON line (creating the file and its directory), under the
+/// file's lock for the duration of the append (see the module docs). To keep other runs
+/// out between appends too, hold a [`ResultsWriter`] instead (this function fails while
+/// one is open on the same file, in this process or another).
 pub fn append_result(path: impl AsRef<Path>, record: &ResultRecord) -> Result<()> {
-    let path = path.as_ref();
-    let io = |e| inherit_core::Error::io(path, e);
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io)?;
+    ResultsWriter::open_with(path.as_ref(), false)?.append(record)
+}
+
+/// A results file held open for appending, with its exclusive lock held until dropped.
+#[derive(Debug)]
+pub struct ResultsWriter {
+    path: PathBuf,
+    file: File,
+    existing: ResultsFile,
+    _lock: FileLock,
+}
+
+impl ResultsWriter {
+    /// Takes the lock of `path` (failing with an error naming the holder's pid if another
+    /// process holds it), creates the file and its directory if missing, reads the
+    /// records already there and repairs the end of the file: a torn last line is cut
+    /// off, and a complete last record without its newline gets one.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path.as_ref(), true)
     }
-    let mut f = OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(io)?;
-    let len = f.metadata().map_err(io)?.len();
-    if len > 0 {
-        f.seek(SeekFrom::End(-1)).map_err(io)?;
-        let mut last = [0u8];
-        f.read_exact(&mut last).map_err(io)?;
-        if last[0] != b'\n' {
-            // a crash left a partial record: drop it
-            let mut text = Vec::new();
-            f.seek(SeekFrom::Start(0)).map_err(io)?;
-            f.read_to_end(&mut text).map_err(io)?;
-            let keep = text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-            f.set_len(keep as u64).map_err(io)?;
+
+    /// [`ResultsWriter::open`]; without `read_all`, only the last line is parsed (when it
+    /// lacks its newline) and [`ResultsWriter::existing`] is left empty.
+    fn open_with(path: &Path, read_all: bool) -> Result<Self> {
+        let path = path.to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| inherit_core::Error::io(dir, e))?;
         }
+        let lock = FileLock::acquire(&path)?;
+        let io = |e| inherit_core::Error::io(&path, e);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(io)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(io)?;
+        let (existing, torn_from) = if read_all {
+            parse_results(&path, &bytes)?
+        } else {
+            // Only the last line matters for the repair: parse it alone.
+            let last_start = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            let line_no = bytes[..last_start].iter().filter(|b| **b == b'\n').count();
+            let (tail, torn) = parse_results(&path, &bytes[last_start..])?;
+            let torn_line = tail.ignored_partial_line.map(|_| line_no as u64 + 1);
+            (
+                ResultsFile {
+                    records: Vec::new(),
+                    ignored_partial_line: torn_line,
+                },
+                torn.map(|start| last_start + start),
+            )
+        };
+        if let Some(start) = torn_from {
+            file.set_len(start as u64).map_err(io)?;
+            file.sync_data().map_err(io)?;
+        } else if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+            file.write_all(b"\n").map_err(io)?;
+            file.sync_data().map_err(io)?;
+        }
+        Ok(ResultsWriter {
+            path,
+            file,
+            existing,
+            _lock: lock,
+        })
     }
-    let mut line = serde_json::to_vec(record).map_err(|e| io(std::io::Error::other(e)))?;
-    line.push(b'\n');
-    f.write_all(&line).map_err(io)?;
-    f.sync_data().map_err(io)?;
-    Ok(())
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What the file held when it was opened (`ignored_partial_line` names a torn last
+    /// line that was cut off).
+    pub fn existing(&self) -> &ResultsFile {
+        &self.existing
+    }
+
+    /// Appends one record with one write, and syncs.
+    pub fn append(&mut self, record: &ResultRecord) -> Result<()> {
+        let io = |e| inherit_core::Error::io(&self.path, e);
+        let mut line = serde_json::to_vec(record).map_err(|e| io(std::io::Error::other(e)))?;
+        line.push(b'\n');
+        self.file.write_all(&line).map_err(io)?;
+        self.file.sync_data().map_err(io)?;
+        Ok(())
+    }
 }
 
 /// The records of a results file.
@@ -114,24 +196,146 @@ pub struct ResultsFile {
 /// Reads a results file (see the module docs for partial lines).
 pub fn read_results(path: impl AsRef<Path>) -> Result<ResultsFile> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|e| inherit_core::Error::io(path, e))?;
-    let complete = text.ends_with('\n');
-    let lines: Vec<&str> = text.lines().collect();
+    let bytes = std::fs::read(path).map_err(|e| inherit_core::Error::io(path, e))?;
+    Ok(parse_results(path, &bytes)?.0)
+}
+
+/// The records of a results file's bytes, and the byte offset of a torn last line (one
+/// without a newline that is not a complete record), if any.
+fn parse_results(path: &Path, bytes: &[u8]) -> Result<(ResultsFile, Option<usize>)> {
+    let complete = bytes.is_empty() || bytes.ends_with(b"\n");
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let n_lines = if bytes.is_empty() {
+        0
+    } else {
+        body.split(|b| *b == b'\n').count()
+    };
     let mut records = Vec::new();
     let mut ignored_partial_line = None;
-    for (i, line) in lines.iter().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
+    let mut torn_from = None;
+    let mut offset = 0;
+    for (i, raw) in body.split(|b| *b == b'\n').take(n_lines).enumerate() {
         let line_no = i as u64 + 1;
-        match inherit_core::io::parse_json_line(path, line_no, line) {
+        let start = offset;
+        offset += raw.len() + 1;
+        let is_open_last = !complete && i + 1 == n_lines;
+        let parsed = match std::str::from_utf8(raw) {
+            Ok(text) if text.trim().is_empty() => continue,
+            Ok(text) => inherit_core::io::parse_json_line(path, line_no, text),
+            Err(e) => Err(inherit_core::Error::parse(
+                path,
+                line_no,
+                None,
+                format!("not UTF-8: {e}"),
+            )),
+        };
+        match parsed {
             Ok(r) => records.push(r),
-            Err(_) if !complete && i + 1 == lines.len() => ignored_partial_line = Some(line_no),
+            Err(_) if is_open_last => {
+                ignored_partial_line = Some(line_no);
+                torn_from = Some(start);
+            }
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(ResultsFile {
-        records,
-        ignored_partial_line,
-    })
+    Ok((
+        ResultsFile {
+            records,
+            ignored_partial_line,
+        },
+        torn_from,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(seed: u64, model: &str) -> ResultRecord {
+        serde_json::from_value(serde_json::json!({
+            "task": "occupation", "bias_type": "neutral", "gamma": 0.5,
+            "mitigation": "none", "seed": seed, "model": model,
+            "metrics": {"accuracy": 0.75}
+        }))
+        .unwrap()
+    }
+
+    fn line(r: &ResultRecord) -> Vec<u8> {
+        let mut v = serde_json::to_vec(r).unwrap();
+        v.push(b'\n');
+        v
+    }
+
+    /// Regression: `read_to_string` failed on the whole file when a kill tore a
+    /// multi-byte character of the last line.
+    #[test]
+    fn a_torn_multibyte_character_is_a_torn_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.jsonl");
+        let first = rec(1, "modèle-α");
+        let second = line(&rec(2, "modèle-α"));
+        let cut = second.iter().position(|b| *b == 0xce).unwrap() + 1; // inside `α`
+        let mut bytes = line(&first);
+        bytes.extend_from_slice(&second[..cut]);
+        std::fs::write(&path, &bytes).unwrap();
+        let read = read_results(&path).unwrap();
+        assert_eq!(read.records, vec![first.clone()]);
+        assert_eq!(read.ignored_partial_line, Some(2));
+        append_result(&path, &rec(3, "m")).unwrap();
+        let read = read_results(&path).unwrap();
+        assert_eq!(read.records, vec![first, rec(3, "m")]);
+        assert_eq!(read.ignored_partial_line, None);
+        // A complete line that is not UTF-8 is damage, reported with its line.
+        let mut bad = b"\xff\xfe\n".to_vec();
+        bad.extend(line(&rec(4, "m")));
+        std::fs::write(&path, &bad).unwrap();
+        let msg = read_results(&path).unwrap_err().to_string();
+        assert!(
+            msg.contains("results.jsonl:1") && msg.contains("UTF-8"),
+            "{msg}"
+        );
+    }
+
+    /// Regression: a complete last record without its newline was read as a record, then
+    /// cut off by the next append.
+    #[test]
+    fn a_complete_last_record_without_newline_survives_the_next_append() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.jsonl");
+        let mut bytes = line(&rec(1, "m"));
+        bytes.extend(serde_json::to_vec(&rec(2, "m")).unwrap());
+        std::fs::write(&path, &bytes).unwrap();
+        let read = read_results(&path).unwrap();
+        assert_eq!(read.records.len(), 2);
+        assert_eq!(read.ignored_partial_line, None);
+        append_result(&path, &rec(3, "m")).unwrap();
+        let read = read_results(&path).unwrap();
+        assert_eq!(read.records, vec![rec(1, "m"), rec(2, "m"), rec(3, "m")]);
+        assert!(std::fs::read(&path).unwrap().ends_with(b"}\n"));
+    }
+
+    /// Regression: nothing stopped two processes from appending to (and repairing) one
+    /// results file at once.
+    #[test]
+    fn a_held_results_file_refuses_other_writers_naming_the_pid() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out/results.jsonl");
+        let mut writer = ResultsWriter::open(&path).unwrap();
+        writer.append(&rec(1, "m")).unwrap();
+        let msg = append_result(&path, &rec(2, "m")).unwrap_err().to_string();
+        assert!(
+            msg.contains(&format!("pid {}", std::process::id()))
+                && msg.contains("results.jsonl.lock"),
+            "{msg}"
+        );
+        assert!(ResultsWriter::open(&path).is_err());
+        writer.append(&rec(3, "m")).unwrap();
+        drop(writer);
+        append_result(&path, &rec(4, "m")).unwrap();
+        let writer = ResultsWriter::open(&path).unwrap();
+        let seeds: Vec<u64> = writer.existing().records.iter().map(|r| r.seed).collect();
+        assert_eq!(seeds, [1, 3, 4]);
+        // Reading needs no lock.
+        assert_eq!(read_results(&path).unwrap().records.len(), 3);
+    }
 }

@@ -19,6 +19,33 @@ pub struct OccupationReport {
     pub tpr_gaps: TprGaps,
     /// Class names, by index (for reading `tpr_gaps`).
     pub labels: Vec<String>,
+    /// True class of each evaluated row (rows with a label known to the classifier).
+    pub y_true: Vec<usize>,
+    /// Predicted class of each evaluated row.
+    pub y_pred: Vec<usize>,
+    /// Group of each evaluated row on the axis.
+    pub groups: Vec<String>,
+}
+
+impl OccupationReport {
+    /// The largest gap, over classes, between the two groups' rates of being predicted
+    /// that class (demographic parity difference per class, maximised).
+    pub fn dp_gap_max(&self, group_a: &str, group_b: &str) -> f64 {
+        let mut max: f64 = 0.0;
+        for c in 0..self.labels.len() {
+            let rate = |g: &str| {
+                let (hit, n) = self
+                    .y_pred
+                    .iter()
+                    .zip(&self.groups)
+                    .filter(|(_, gr)| gr.as_str() == g)
+                    .fold((0usize, 0usize), |(h, n), (p, _)| (h + usize::from(*p == c), n + 1));
+                hit as f64 / n.max(1) as f64
+            };
+            max = max.max((rate(group_a) - rate(group_b)).abs());
+        }
+        max
+    }
 }
 
 /// Evaluates `classifier` on `data`, grouping by the value on `axis` (stated, else
@@ -58,5 +85,8 @@ pub fn evaluate_occupation(
         frame,
         tpr_gaps: tpr_gaps(sample, &groups, group_a, group_b)?,
         labels: classifier.labels().to_vec(),
+        y_true,
+        y_pred,
+        groups,
     })
 }

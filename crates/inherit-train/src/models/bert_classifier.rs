@@ -12,12 +12,12 @@ use burn::tensor::Device;
 use inherit_core::SeededRng;
 use serde::{Deserialize, Serialize};
 
-use super::bert::{Bert, load_weights, read_config};
+use inherit_pretrained::bert::{Bert, load_weights, read_config};
+use inherit_pretrained::hub;
 use crate::base::{
     ClassifierModel, ClassifierOutput, ModelConfig, ModelShape, TokenBatch, masked_mean,
 };
 use crate::error::{Error, Result};
-use crate::hub;
 use crate::init::ParamInit;
 use crate::tokenizer::{TextTokenizer, TokenizerConfig};
 

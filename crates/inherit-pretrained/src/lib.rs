@@ -1,0 +1,19 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod bert;
+pub mod error;
+pub mod gguf;
+pub mod gguf_tokenizer;
+pub mod hub;
+pub mod llama;
+pub mod sampling;
+pub mod smollm;
+
+/// The burn device type (re-exported so users need no direct burn dependency).
+pub use burn::tensor::Device;
+pub use bert::MiniLm;
+pub use error::{Error, Result};
+pub use gguf_tokenizer::{ChatTemplate, GgufTokenizer};
+pub use hub::{InnerFile, PackageFile, ensure};
+pub use smollm::{FinishReason, Generation, ScorePrefix, SmolLm};

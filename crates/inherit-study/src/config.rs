@@ -1,0 +1,367 @@
+//! The study configuration, read from TOML: [`StudyConfig`] → [`StudyConfig::check`] →
+//! [`ValidStudyConfig`].
+//!
+//! The shipped configurations are embedded ([`DEFAULT_TOML`], [`QUICK_TOML`],
+//! [`FULL_TOML`]). Unknown keys, γ out of range, unknown bias types, tasks, models and
+//! mitigation specs are errors that name the key.
+//!
+//! | key | default (`configs/default.toml`) | meaning |
+//! |---|---|---|
+//! | `out` | `runs/study` | output folder (results, report, caches) |
+//! | `bias_types` | `["contrastive-single-explicit"]` | bias types of D_a (framework ids) |
+//! | `gammas` | `[0, 0.05, 0.1, 0.2, 0.5]` | bias ratios γ = \|D_a\| / (\|D_o\| + \|D_a\|), each in [0, 1) |
+//! | `mitigations` | `["none", "token", "mask", "loss:1.0"]` | mitigation specs (`inherit_mitigate` grammar) |
+//! | `seeds` | `[1, 2, 3, 4, 5]` | one cell per seed; paired tests run over seeds |
+//! | `device` | `flex` | training device (`flex`; `tch-cpu`, `tch-cuda:N`, `cuda:N` by feature) |
+//! | `task.kind` | `occupation` | the downstream task (built in: `occupation`) |
+//! | `task.axis` | `gender` | the group axis whose gap is measured |
+//! | `task.groups` | `["female", "male"]` | the two groups compared (gap = first − second) |
+//! | `task.train_per_cell` | 5 | D_o examples per occupation × gender × culture |
+//! | `task.test_per_cell` | 4 | balanced test examples per cell |
+//! | `task.seed` | 0 | seed of the built-in suite |
+//! | `generator.kind` | `smollm2` | `smollm2` (in process), `openai` (server), `stand-in` (model-free, known 80/20 skew) |
+//! | `generator.gguf` | – | local GGUF instead of the pip-fetched SmolLM2 |
+//! | `generator.endpoint`, `model`, `api_key_env` | – | the OpenAI-compatible server (`openai`) |
+//! | `generator.neutral_per_label` | 30 | neutral prompts per label (the generator's own group balance) |
+//! | `generator.augmented_per_label` | 50 | D_a pool size per label and bias type |
+//! | `generator.max_tokens` | 96 | new tokens per generation |
+//! | `generator.temperature`, `top_p` | 0.8, 0.95 | sampling |
+//! | `generator.batch_size` | 16 | prompts per batch |
+//! | `generator.seed` | 7 | generation seed |
+//! | `embedding.kind` | `minilm` | `minilm`, `hashing` (model-free) or `none` (skip the shift analysis) |
+//! | `embedding.bert_dir` | – | local BERT folder instead of the pip-fetched MiniLM |
+//! | `embedding.samples_per_source` | 120 | texts per source embedded for MMD |
+//! | `embedding.permutations` | 500 | permutations of the MMD test |
+//! | `downstream.model` | `bag` | `bag` (bag of embeddings), `transformer`, `bert` (MiniLM fine-tuned) |
+//! | `downstream.bert_dir` | – | local BERT folder for `bert` |
+//! | `downstream.vocab_size` | 2000 | tokenizer vocabulary (`bag`, `transformer`) |
+//! | `downstream.embed_dim` | 64 | embedding / model width (`bag`, `transformer`) |
+//! | `downstream.epochs` | 30 | training epochs |
+//! | `downstream.batch_size` | 32 | batch size |
+//! | `downstream.learning_rate` | 0.01 | AdamW learning rate |
+//! | `downstream.max_len` | 128 | tokens per text (also the transformer's position table) |
+
+use std::path::{Path, PathBuf};
+
+use inherit_core::{Axis, BiasType};
+use inherit_mitigate::{MitigationStack, SpecContext};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// `configs/default.toml`: README's first command.
+pub const DEFAULT_TOML: &str = include_str!("../../../configs/default.toml");
+/// `configs/quick.toml`: `--quick`.
+pub const QUICK_TOML: &str = include_str!("../../../configs/quick.toml");
+/// `configs/full.toml`: the paper-scale grid.
+pub const FULL_TOML: &str = include_str!("../../../configs/full.toml");
+
+/// Every shipped configuration, by name (for `--print-config` and the shipped-config test).
+pub const SHIPPED: [(&str, &str); 3] = [
+    ("default", DEFAULT_TOML),
+    ("quick", QUICK_TOML),
+    ("full", FULL_TOML),
+];
+
+/// The whole study (see the module docs for the keys).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudyConfig {
+    /// Output directory.
+    pub out: PathBuf,
+    /// Bias types of the augmented data.
+    pub bias_types: Vec<String>,
+    /// Bias ratios γ.
+    pub gammas: Vec<f64>,
+    /// Mitigation spec strings.
+    pub mitigations: Vec<String>,
+    /// Seeds.
+    pub seeds: Vec<u64>,
+    /// Training device.
+    pub device: String,
+    /// The task and its original data.
+    pub task: TaskConfig,
+    /// The augmenting LLM.
+    pub generator: GeneratorConfig,
+    /// The embedding model of the distribution analysis.
+    pub embedding: EmbeddingConfig,
+    /// The downstream model trained in every cell.
+    pub downstream: DownstreamConfig,
+}
+
+/// The task, the groups compared, and the size of its original data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskConfig {
+    /// Task name (`occupation`).
+    pub kind: String,
+    /// The group axis (`gender`, `culture`, ...).
+    pub axis: String,
+    /// The two groups whose gap is reported (first − second).
+    pub groups: [String; 2],
+    /// Original training examples per cell of the suite.
+    pub train_per_cell: usize,
+    /// Test examples per cell.
+    pub test_per_cell: usize,
+    /// Seed of the suite.
+    pub seed: u64,
+}
+
+/// The augmenting LLM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeneratorConfig {
+    /// `smollm2`, `openai` or `stand-in`.
+    pub kind: String,
+    /// Local GGUF file (smollm2).
+    #[serde(default)]
+    pub gguf: Option<PathBuf>,
+    /// Base URL (openai).
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// Model name on the endpoint (openai).
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Environment variable holding the API key (openai); never logged.
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    /// Neutral prompts per label.
+    pub neutral_per_label: usize,
+    /// Augmented examples per label and bias type.
+    pub augmented_per_label: usize,
+    /// Maximum new tokens.
+    pub max_tokens: usize,
+    /// Sampling temperature.
+    pub temperature: f32,
+    /// Nucleus mass.
+    pub top_p: f32,
+    /// Prompts per batch.
+    pub batch_size: usize,
+    /// Generation seed.
+    pub seed: u64,
+}
+
+/// The embedding model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmbeddingConfig {
+    /// `minilm`, `hashing` or `none`.
+    pub kind: String,
+    /// Local BERT folder.
+    #[serde(default)]
+    pub bert_dir: Option<PathBuf>,
+    /// Texts per source embedded for MMD.
+    pub samples_per_source: usize,
+    /// Permutations of the MMD test.
+    pub permutations: usize,
+}
+
+/// The downstream model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DownstreamConfig {
+    /// `bag`, `transformer` or `bert`.
+    pub model: String,
+    /// Local BERT folder (`bert`).
+    #[serde(default)]
+    pub bert_dir: Option<PathBuf>,
+    /// Tokenizer vocabulary size.
+    pub vocab_size: usize,
+    /// Embedding / model width.
+    pub embed_dim: usize,
+    /// Epochs.
+    pub epochs: usize,
+    /// Batch size.
+    pub batch_size: usize,
+    /// Learning rate.
+    pub learning_rate: f64,
+    /// Maximum tokens per text.
+    pub max_len: usize,
+}
+
+/// The built-in tasks.
+pub const TASKS: [&str; 1] = ["occupation"];
+/// The built-in downstream models.
+pub const DOWNSTREAM_MODELS: [&str; 3] = ["bag", "transformer", "bert"];
+
+/// A checked [`StudyConfig`]: every value is in range and every name is known.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct ValidStudyConfig(StudyConfig);
+
+impl std::ops::Deref for ValidStudyConfig {
+    type Target = StudyConfig;
+    fn deref(&self) -> &StudyConfig {
+        &self.0
+    }
+}
+
+impl ValidStudyConfig {
+    /// The same configuration writing to `out`.
+    pub fn with_out(mut self, out: impl Into<PathBuf>) -> Self {
+        self.0.out = out.into();
+        self
+    }
+
+    /// The configuration itself (to change it, then [`StudyConfig::check`] again).
+    pub fn into_inner(self) -> StudyConfig {
+        self.0
+    }
+
+    /// The group axis.
+    pub fn axis(&self) -> Axis {
+        self.task.axis.parse().expect("checked")
+    }
+
+    /// The bias types, parsed.
+    pub fn bias_types_parsed(&self) -> Vec<BiasType> {
+        self.bias_types
+            .iter()
+            .map(|b| b.parse().expect("checked"))
+            .collect()
+    }
+}
+
+impl StudyConfig {
+    /// Parses TOML text (`origin` names it in errors) and checks it.
+    pub fn parse(text: &str, origin: &str) -> Result<ValidStudyConfig> {
+        let cfg: StudyConfig = toml::from_str(text).map_err(|e| Error::Toml {
+            origin: origin.to_owned(),
+            message: e.to_string(),
+        })?;
+        cfg.check(origin)
+    }
+
+    /// Reads and checks a TOML file.
+    pub fn load(path: &Path) -> Result<ValidStudyConfig> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Checks the values serde cannot (`origin` names the source in errors).
+    pub fn check(self, origin: &str) -> Result<ValidStudyConfig> {
+        let err = |key: &str, msg: String| Err(Error::config(origin, key, msg));
+        if !TASKS.contains(&self.task.kind.as_str()) {
+            return err(
+                "task.kind",
+                format!("unknown task `{}`; known: {}", self.task.kind, TASKS.join(", ")),
+            );
+        }
+        if let Err(e) = self.task.axis.parse::<Axis>() {
+            return err("task.axis", e.to_string());
+        }
+        if self.task.groups[0] == self.task.groups[1] {
+            return err("task.groups", "the two groups must differ".into());
+        }
+        if self.task.train_per_cell == 0 || self.task.test_per_cell == 0 {
+            return err(
+                "task.train_per_cell",
+                "train_per_cell and test_per_cell must be >= 1".into(),
+            );
+        }
+        if self.gammas.is_empty() {
+            return err("gammas", "at least one γ is needed".into());
+        }
+        for (i, g) in self.gammas.iter().enumerate() {
+            if let Err(e) = inherit_mix::BiasRatio::new(*g) {
+                return err(&format!("gammas[{i}]"), e.to_string());
+            }
+        }
+        if self.bias_types.is_empty() {
+            return err("bias_types", "at least one bias type is needed".into());
+        }
+        for (i, b) in self.bias_types.iter().enumerate() {
+            if let Err(e) = b.parse::<BiasType>() {
+                return err(&format!("bias_types[{i}]"), e.to_string());
+            }
+        }
+        if self.seeds.is_empty() {
+            return err("seeds", "at least one seed is needed".into());
+        }
+        if self.mitigations.is_empty() {
+            return err(
+                "mitigations",
+                "at least one mitigation (e.g. `none`) is needed".into(),
+            );
+        }
+        let specs = SpecContext::new().with_lexicon(inherit_data::lexicons::default_lexicon());
+        for (i, m) in self.mitigations.iter().enumerate() {
+            if let Err(e) = MitigationStack::parse(m, &specs) {
+                return err(&format!("mitigations[{i}]"), e.to_string());
+            }
+        }
+        if let Err(e) = self.device.parse::<inherit_train::DeviceSpec>() {
+            return err("device", e.to_string());
+        }
+        let g = &self.generator;
+        match g.kind.as_str() {
+            "smollm2" | "stand-in" => {}
+            "openai" => {
+                if g.endpoint.is_none() || g.model.is_none() {
+                    return err(
+                        "generator",
+                        "kind `openai` needs `endpoint` and `model`".into(),
+                    );
+                }
+            }
+            other => {
+                return err(
+                    "generator.kind",
+                    format!("unknown `{other}`; known: smollm2, openai, stand-in"),
+                );
+            }
+        }
+        for (key, v) in [
+            ("generator.augmented_per_label", g.augmented_per_label),
+            ("generator.max_tokens", g.max_tokens),
+            ("generator.batch_size", g.batch_size),
+        ] {
+            if v == 0 {
+                return err(key, "must be >= 1".into());
+            }
+        }
+        if !matches!(self.embedding.kind.as_str(), "minilm" | "hashing" | "none") {
+            return err(
+                "embedding.kind",
+                format!(
+                    "unknown `{}`; known: minilm, hashing, none",
+                    self.embedding.kind
+                ),
+            );
+        }
+        let d = &self.downstream;
+        if !DOWNSTREAM_MODELS.contains(&d.model.as_str()) {
+            return err(
+                "downstream.model",
+                format!(
+                    "unknown `{}`; known: {}",
+                    d.model,
+                    DOWNSTREAM_MODELS.join(", ")
+                ),
+            );
+        }
+        for (key, v) in [
+            ("downstream.epochs", d.epochs),
+            ("downstream.batch_size", d.batch_size),
+            ("downstream.max_len", d.max_len),
+            ("downstream.embed_dim", d.embed_dim),
+            ("downstream.vocab_size", d.vocab_size),
+        ] {
+            if v == 0 {
+                return err(key, "must be >= 1".into());
+            }
+        }
+        if !(d.learning_rate.is_finite() && d.learning_rate > 0.0) {
+            return err(
+                "downstream.learning_rate",
+                format!("must be a positive number, got {}", d.learning_rate),
+            );
+        }
+        Ok(ValidStudyConfig(self))
+    }
+}
+
+/// How mitigation specs are parsed in the study: masking and CDA use `lexicon`.
+pub fn spec_context(lexicon: inherit_core::Lexicon) -> SpecContext {
+    SpecContext::new().with_lexicon(lexicon)
+}

@@ -1,0 +1,21 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod cells;
+pub mod config;
+pub mod downstream;
+pub mod error;
+pub mod generate;
+pub mod key;
+pub mod models;
+pub mod report;
+pub mod runner;
+pub mod stand_in;
+pub mod task;
+
+pub use config::{StudyConfig, ValidStudyConfig};
+pub use downstream::{Downstream, TrainedModel};
+pub use error::{Error, Result};
+pub use runner::{Progress, Study, StudyOutcome, Timings};
+pub use stand_in::{HashingEmbedder, StandInGenerator};
+pub use task::{GroupPair, Task, TaskData};

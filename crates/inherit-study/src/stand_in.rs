@@ -1,0 +1,122 @@
+//! Model-free stand-ins for tests, doctests and smoke runs: a generator with a known
+//! gender skew and a hashing embedder. Both are deterministic.
+
+use std::collections::BTreeMap;
+
+use inherit_core::{Axis, Embedder, TextGenerator, derive_seed, seeded_rng};
+use rand::RngExt;
+
+use crate::error::Result;
+
+/// The share of women in the stand-in generator's biographies of an occupation: nurse
+/// 0.8, the others 0.2, a skew like the one SmolLM2 shows under neutral prompts.
+pub fn stand_in_female_share(label: &str) -> f64 {
+    if label == "nurse" { 0.8 } else { 0.2 }
+}
+
+/// A stand-in generator for tests and smoke runs, with a known bias: it reads the
+/// occupation named in the prompt and answers with a biography of that occupation from a
+/// separate draw of the occupation suite (same templates as D_o's training part, never the
+/// test part), choosing the person's gender with [`stand_in_female_share`]. Deterministic
+/// in (prompt, seed).
+pub struct StandInGenerator {
+    /// Biographies by (suite label, gender).
+    pool: BTreeMap<(String, String), Vec<String>>,
+    labels: Vec<String>,
+}
+
+impl StandInGenerator {
+    /// The generator; `seed` draws its pool of biographies.
+    pub fn new(seed: u64) -> Result<Self> {
+        let suite = inherit_data::OccupationSuite::build(&inherit_data::OccupationSuiteParams {
+            n_train_per_cell: 20,
+            n_test_per_cell: 1,
+            seed: derive_seed(seed, "stand-in-generator"),
+            ..Default::default()
+        })?;
+        let mut pool: BTreeMap<(String, String), Vec<String>> =
+            Default::default();
+        for e in &suite.train.examples {
+            let key = (
+                e.label.clone().unwrap_or_default(),
+                e.groups.value(&Axis::Gender).unwrap_or("-").to_owned(),
+            );
+            pool.entry(key).or_default().push(e.text.clone());
+        }
+        Ok(StandInGenerator {
+            pool,
+            labels: suite.train.labels.clone(),
+        })
+    }
+}
+
+impl TextGenerator for StandInGenerator {
+    fn id(&self) -> String {
+        "stand-in-suite-generator".into()
+    }
+
+    fn generate(
+        &self,
+        prompts: &[inherit_core::Prompt],
+        params: &inherit_core::GenerationParams,
+    ) -> inherit_core::Result<Vec<String>> {
+        Ok(prompts
+            .iter()
+            .map(|p| {
+                let text = p.flatten().to_lowercase();
+                let label = self
+                    .labels
+                    .iter()
+                    .find(|l| text.contains(&l.replace('_', " ")))
+                    .cloned()
+                    .unwrap_or_else(|| self.labels[0].clone());
+                let mut rng = seeded_rng(derive_seed(params.seed, &text));
+                let gender = if rng.random::<f64>() < stand_in_female_share(&label) {
+                    "female"
+                } else {
+                    "male"
+                };
+                let texts = &self.pool[&(label, gender.to_owned())];
+                texts[rng.random_range(0..texts.len())].clone()
+            })
+            .collect())
+    }
+}
+
+/// A model-free embedder: counts of lowercased words hashed (with `derive_seed`) into `dim` buckets,
+/// L2-normalised. Cheap and deterministic; for tests and smoke runs.
+pub struct HashingEmbedder {
+    dim: usize,
+}
+
+impl HashingEmbedder {
+    /// An embedder into `dim` buckets.
+    pub fn new(dim: usize) -> Self {
+        HashingEmbedder { dim: dim.max(1) }
+    }
+}
+
+impl Embedder for HashingEmbedder {
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn embed(&self, texts: &[String]) -> inherit_core::Result<Vec<Vec<f32>>> {
+        Ok(texts
+            .iter()
+            .map(|t| {
+                let mut v = vec![0f32; self.dim];
+                for word in t
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                {
+                    let h = derive_seed(0, &word.to_lowercase());
+                    v[(h % self.dim as u64) as usize] += 1.0;
+                }
+                let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+                v.iter_mut().for_each(|x| *x /= norm);
+                v
+            })
+            .collect())
+    }
+}

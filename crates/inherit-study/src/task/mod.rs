@@ -1,0 +1,129 @@
+//! Tasks: what the study trains for and how it measures inheritance.
+//!
+//! A [`Task`] builds the original data D_o (train and a group-balanced test set), says how
+//! the augmenting LLM is prompted for D_a (the prompt family and the labels to ask for),
+//! turns the generator's outputs into task examples, and evaluates a trained downstream
+//! model into named metrics and group gaps. The group axis and the two groups compared
+//! are parameters ([`GroupPair`]), so one task implementation serves gender and culture.
+//!
+//! To add a task, implement [`Task`] in a file of your own and hand it to
+//! [`crate::Study::task`]; to make it selectable from a config, add its name to
+//! [`from_config`].
+
+mod occupation;
+
+use std::collections::BTreeMap;
+
+use inherit_augment::PromptSpec;
+use inherit_core::{Axis, BiasType, Dataset, Example};
+
+pub use occupation::OccupationTask;
+
+use crate::config::ValidStudyConfig;
+use crate::downstream::TrainedModel;
+use crate::error::{Error, Result};
+
+/// The axis and the two groups whose gap a task reports (gap = `a` − `b`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GroupPair {
+    /// The axis (e.g. gender).
+    pub axis: Axis,
+    /// The first group (e.g. `female`).
+    pub a: String,
+    /// The second group (e.g. `male`).
+    pub b: String,
+}
+
+impl GroupPair {
+    /// The group of `example` on the axis: stated, else inferred, else `unknown`.
+    pub fn group_of<'e>(&self, example: &'e Example) -> &'e str {
+        example.groups.value(&self.axis).unwrap_or("unknown")
+    }
+}
+
+/// D_o and the test set of a task.
+#[derive(Debug, Clone)]
+pub struct TaskData {
+    /// The original training data D_o (balanced by group).
+    pub train: Dataset,
+    /// The test set (balanced by group).
+    pub test: Dataset,
+}
+
+/// A metric a task reports, with a plain description for the report.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MetricInfo {
+    /// The metric's key in result records.
+    pub name: String,
+    /// What it measures.
+    pub description: String,
+}
+
+impl MetricInfo {
+    /// A metric description.
+    pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
+        MetricInfo {
+            name: name.into(),
+            description: description.into(),
+        }
+    }
+}
+
+/// What a task's evaluation sees besides the model.
+pub struct EvalInput<'a> {
+    /// The test set, after the mitigation's evaluation-time rewrite.
+    pub test: &'a Dataset,
+    /// The training mix the model was trained on (after mitigation).
+    pub train: &'a Dataset,
+    /// The augmented pool D_a of the cell's bias type (before mixing): the direction the
+    /// generator pushes, used as the reference of directional bias amplification.
+    pub pool: &'a Dataset,
+}
+
+/// A downstream task of the study.
+pub trait Task: Send + Sync {
+    /// Stable name, written into every result record (`occupation`).
+    fn name(&self) -> &str;
+
+    /// Everything that determines the task's data and evaluation, for cell keys: two
+    /// tasks with the same identity must give the same D_o, test set and metrics.
+    fn identity(&self) -> serde_json::Value;
+
+    /// The compared groups.
+    fn groups(&self) -> &GroupPair;
+
+    /// Builds D_o and the test set.
+    fn data(&self) -> Result<TaskData>;
+
+    /// How the generator is asked for examples of this task under `bias`: the prompt
+    /// family of `inherit-augment` and the labels in prompt wording.
+    fn prompt_spec(&self, bias: BiasType, labels: &[String], seed: u64) -> PromptSpec;
+
+    /// Turns accepted generations into task examples (relabel to the task's labels,
+    /// remove label leaks such as occupation titles).
+    fn adopt(&self, generated: Vec<Example>) -> Vec<Example>;
+
+    /// Evaluates a trained model into named metrics.
+    fn evaluate(&self, model: &dyn TrainedModel, input: &EvalInput<'_>)
+    -> Result<BTreeMap<String, f64>>;
+
+    /// The metrics the report tabulates and plots, the headline first.
+    fn key_metrics(&self) -> Vec<MetricInfo>;
+}
+
+/// The task named by the config.
+pub fn from_config(config: &ValidStudyConfig) -> Result<Box<dyn Task>> {
+    match config.task.kind.as_str() {
+        "occupation" => Ok(Box::new(OccupationTask::new(
+            GroupPair {
+                axis: config.axis(),
+                a: config.task.groups[0].clone(),
+                b: config.task.groups[1].clone(),
+            },
+            config.task.train_per_cell,
+            config.task.test_per_cell,
+            config.task.seed,
+        ))),
+        other => Err(Error::Unsupported(format!("unknown task `{other}`"))),
+    }
+}
