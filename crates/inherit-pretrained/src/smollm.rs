@@ -140,6 +140,11 @@ impl SmolLm {
         &self.sha256
     }
 
+    /// The GGUF file the model was loaded from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// The BOS token id (`tokenizer.ggml.bos_token_id`), when the GGUF defines one.
     pub fn bos_id(&self) -> Option<u32> {
         self.bos_id

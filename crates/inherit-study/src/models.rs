@@ -38,16 +38,12 @@ pub fn generator(
 ) -> Result<Box<dyn TextGenerator>> {
     match cfg.kind.as_str() {
         "smollm2" => {
-            let path = match &cfg.gguf {
-                Some(p) => p.clone(),
-                None => hub::ensure(&hub::SMOLLM2_GGUF)?,
-            };
+            let mut lm = SmolLm::load_or_fetch(cfg.gguf.as_deref(), &device.device()?)?;
             files.push(ModelFile {
                 role: "generator (SmolLM2-135M-Instruct GGUF)".into(),
-                sha256: hub::sha256_file(&path)?,
-                path: path.clone(),
+                path: lm.path().to_owned(),
+                sha256: lm.sha256().to_owned(),
             });
-            let mut lm = SmolLm::load_or_fetch(Some(&path), &device.device()?)?;
             lm.set_max_batch(cfg.batch_size)?;
             Ok(Box::new(lm))
         }

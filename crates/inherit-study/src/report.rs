@@ -285,16 +285,20 @@ fn finding(data: &RunData<'_>, inherit: &[Inheritance], effects: &[Effect]) -> S
     }
     for i in inherit {
         let verb = if i.mean_top > i.mean_base { "rose" } else { "did not rise" };
+        let test = if i.n < 2 || i.p_value.is_nan() {
+            format!("{} seed(s): no paired test", i.n)
+        } else {
+            format!(
+                "paired t-test over {} seeds, p = {}, {}",
+                i.n,
+                fmt_p(i.p_value),
+                significance(i.p_value)
+            )
+        };
         let _ = write!(
             s,
-            "With `{}` data and no mitigation, `{metric}` ({what}) {verb} from {:.3} at γ = 0 to {:.3} at γ = {} (paired t-test over {} seeds, p = {}, {}). ",
-            i.bias_type,
-            i.mean_base,
-            i.mean_top,
-            i.gamma,
-            i.n,
-            fmt_p(i.p_value),
-            significance(i.p_value),
+            "With `{}` data and no mitigation, `{metric}` ({what}) {verb} from {:.3} at γ = 0 to {:.3} at γ = {} ({test}). ",
+            i.bias_type, i.mean_base, i.mean_top, i.gamma,
         );
     }
     let gmax = gamma_max(data);
