@@ -6,16 +6,18 @@
 //! cargo run --release --example study -- --quick --out runs/q
 //! cargo run --release --example study -- --print-config > my.toml
 //! cargo run --release --example study -- --config my.toml
+//! cargo run --release --example study -- --config my.toml --out DIR plan  # then
+//! # `--out DIR generate`, `--out DIR run --shard I/N` (each I), `--out DIR report`
 //! ```
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use inherit::study::config::{DEFAULT_TOML, QUICK_TOML};
-use inherit::study::{Progress, Study, StudyConfig};
+use inherit::study::{Progress, Shard, Study, StudyConfig};
 
 /// Measure how an LLM's social bias travels through augmented data into a downstream
 /// model, and what mitigations do about it (Li et al., ACL 2026).
@@ -40,6 +42,26 @@ struct Args {
     /// Print the default configuration (or the quick one with --quick) and exit.
     #[arg(long)]
     print_config: bool,
+    /// One stage only (default: all stages in this process). Without --config, a stage
+    /// reads the configuration that `plan` wrote to DIR/study.toml.
+    #[command(subcommand)]
+    stage: Option<Stage>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Stage {
+    /// Write DIR/plan.jsonl (one line per cell with its key) and DIR/study.toml.
+    Plan,
+    /// Neutral prompts, D_a per bias type and the embedding shift, into DIR.
+    Generate,
+    /// This shard's cells, into DIR/results.shard-I.jsonl.
+    Run {
+        /// I/N: shard I (0-based) of N.
+        #[arg(long)]
+        shard: Shard,
+    },
+    /// Merge every results file of DIR and write the report.
+    Report,
 }
 
 /// Draws the cell progress bar and prints stage lines on stderr.
@@ -88,10 +110,12 @@ fn main() -> ExitCode {
         print!("{}", if args.quick { QUICK_TOML } else { DEFAULT_TOML });
         return ExitCode::SUCCESS;
     }
-    let config = match &args.config {
-        Some(path) => StudyConfig::load(path),
-        None if args.quick => StudyConfig::parse(QUICK_TOML, "configs/quick.toml (embedded)"),
-        None => StudyConfig::parse(DEFAULT_TOML, "configs/default.toml (embedded)"),
+    let saved = args.out.as_ref().map(|d| d.join("study.toml")).filter(|p| p.exists());
+    let config = match (&args.config, &saved) {
+        (Some(path), _) => StudyConfig::load(path),
+        (None, _) if args.quick => StudyConfig::parse(QUICK_TOML, "configs/quick.toml (embedded)"),
+        (None, Some(path)) if args.stage.is_some() => StudyConfig::load(path),
+        _ => StudyConfig::parse(DEFAULT_TOML, "configs/default.toml (embedded)"),
     };
     let mut config = match config {
         Ok(c) => c,
@@ -106,8 +130,21 @@ fn main() -> ExitCode {
     let study = Study::new(config)
         .recompute_changed(args.recompute)
         .on_progress(progress_printer());
-    match study.run() {
-        Ok(outcome) => {
+    let outcome = match args.stage {
+        None => study.run().map(Some),
+        Some(Stage::Plan) => study.plan().map(|n| {
+            eprintln!("planned {n} cells");
+            None
+        }),
+        Some(Stage::Generate) => study.generate().map(|()| None),
+        Some(Stage::Run { shard }) => study.run_shard(shard).map(|t| {
+            eprintln!("shard {shard}: {} cells run, {} found finished", t.cells_run, t.cells_skipped);
+            None
+        }),
+        Some(Stage::Report) => study.report().map(Some),
+    };
+    match outcome {
+        Ok(Some(outcome)) => {
             eprintln!(
                 "done in {:.1} s; outputs in {}",
                 outcome.timings.total_s,
@@ -116,6 +153,7 @@ fn main() -> ExitCode {
             println!("{}", outcome.finding);
             ExitCode::SUCCESS
         }
+        Ok(None) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             let mut source = std::error::Error::source(&e);

@@ -259,27 +259,34 @@ impl<'a> Augmenter<'a> {
             return Ok(cached.into_iter().flatten().collect());
         }
         let batch: Vec<_> = prompts.iter().map(|p| p.prompt.clone()).collect();
-        let fresh = self.generator.generate(&batch, params)?;
-        if fresh.len() != prompts.len() {
+        let fresh = self.generator.generate_each(&batch, params);
+        if fresh.outputs.len() != prompts.len() {
             return Err(inherit_core::Error::backend(
                 generator_id,
                 format!(
                     "returned {} outputs for {} prompts",
-                    fresh.len(),
+                    fresh.outputs.len(),
                     prompts.len()
                 ),
             )
             .into());
         }
+        // Every completion that finished is cached before an error is raised, so a rerun
+        // pays only for the prompts that failed.
         let mut records = Vec::new();
         let mut out = Vec::with_capacity(prompts.len());
-        for (((key, hit), new), prompt) in keys.into_iter().zip(cached).zip(fresh).zip(prompts) {
-            match hit {
-                Some(old) => {
+        for (((key, hit), new), prompt) in keys
+            .into_iter()
+            .zip(cached)
+            .zip(fresh.outputs)
+            .zip(prompts)
+        {
+            match (hit, new) {
+                (Some(old), _) => {
                     report.cached += 1;
                     out.push(old);
                 }
-                None => {
+                (None, Some(new)) => {
                     report.generated += 1;
                     records.push(CacheRecord {
                         key,
@@ -288,10 +295,21 @@ impl<'a> Augmenter<'a> {
                     });
                     out.push(new);
                 }
+                (None, None) => {}
             }
         }
         if let Some(cache) = &mut self.cache {
             cache.append(&records)?;
+        }
+        if let Some(e) = fresh.error {
+            return Err(e.into());
+        }
+        if out.len() != prompts.len() {
+            return Err(inherit_core::Error::backend(
+                generator_id,
+                "left prompts without an output and without an error",
+            )
+            .into());
         }
         Ok(out)
     }

@@ -15,11 +15,11 @@
 //! instead of cutting a line the first is still writing.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use inherit_core::io::FileLock;
+use inherit_core::io::{FileLock, LockedAppend};
 use inherit_core::{GenerationParams, Prompt};
 use serde::{Deserialize, Serialize};
 
@@ -76,19 +76,12 @@ impl GenerationCache {
     /// the lock file and the holder's pid.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| inherit_core::Error::io(dir, e))?;
-        }
-        let lock = FileLock::acquire(&path)?;
+        let LockedAppend {
+            mut file,
+            lock,
+            mut bytes,
+        } = LockedAppend::open(&path)?;
         let io = |e| inherit_core::Error::io(&path, e);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&path)
-            .map_err(io)?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(io)?;
         let mut complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
         let tail = &bytes[complete..];
         let whole_record = std::str::from_utf8(tail)

@@ -9,7 +9,15 @@
 //! the sampling seed `derive_seed(params.seed, i)` (31 bits), as the trait asks.
 //!
 //! The API key is read once from the environment variable named by `api_key_env` and
-//! is never logged, printed (the `Debug` output redacts it) or written anywhere.
+//! is never logged, printed (the `Debug` output redacts it) or written anywhere. A server
+//! that echoes the request back (headers included) cannot smuggle it into an error
+//! message, a log line or the generation cache either: every response body, and every
+//! transport error, has each occurrence of a key of at least
+//! [`MIN_REDACTED_KEY_LEN`] bytes replaced by `<redacted>` before it is read. (A shorter
+//! key is not redacted: it would mangle ordinary text that happens to contain it.)
+//!
+//! Bodies are read up to ureq's limit of 10 MB; a longer one fails the request at once
+//! (an error naming the limit), as retrying the same server is unlikely to help.
 //!
 //! Transport: `http://` always; `https://` through rustls with the webpki root
 //! certificates (pure Rust, no system TLS library).
@@ -18,7 +26,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use inherit_core::{GenerationParams, Prompt, TextGenerator, derive_seed};
+use inherit_core::{GenerationParams, PartialGeneration, Prompt, TextGenerator, derive_seed};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -62,6 +70,9 @@ pub struct OpenAiConfig {
 fn default_concurrency() -> usize {
     4
 }
+
+/// The shortest API key that responses and errors are scrubbed of (see the module docs).
+pub const MIN_REDACTED_KEY_LEN: usize = 8;
 
 /// The longest accepted `timeout_secs` (about 115 days).
 pub const MAX_TIMEOUT_SECS: f64 = 1e7;
@@ -211,7 +222,7 @@ impl OpenAiCompatible {
                 Ok(text) => return Ok(text),
                 Err(Failure::Fatal(e)) => return Err(e),
                 Err(Failure::Retry(why, retry_after)) => {
-                    last = why;
+                    last = self.redact(why);
                     if attempt < attempts {
                         // attempt < attempts <= u32::MAX + 1, so it fits.
                         let retry = u32::try_from(attempt).unwrap_or(u32::MAX);
@@ -243,7 +254,7 @@ impl OpenAiCompatible {
         }
         let mut resp = match req.send(body) {
             Ok(r) => r,
-            Err(e) => return Err(transport_failure(e)),
+            Err(e) => return Err(self.transport_failure(e)),
         };
         let status = resp.status().as_u16();
         let retry_after = resp
@@ -252,8 +263,8 @@ impl OpenAiCompatible {
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
         let text = match resp.body_mut().read_to_string() {
-            Ok(t) => t,
-            Err(e) => return Err(transport_failure(e)),
+            Ok(t) => self.redact(t),
+            Err(e) => return Err(self.transport_failure(e)),
         };
         if status == 408 || status == 429 || status >= 500 {
             return Err(Failure::Retry(
@@ -289,14 +300,34 @@ impl OpenAiCompatible {
     }
 }
 
-fn transport_failure(e: ureq::Error) -> Failure {
-    match e {
-        ureq::Error::Timeout(t) => Failure::Retry(format!("timed out ({t})"), None),
-        ureq::Error::Io(_)
-        | ureq::Error::ConnectionFailed
-        | ureq::Error::HostNotFound
-        | ureq::Error::Protocol(_) => Failure::Retry(format!("transport error: {e}"), None),
-        other => Failure::Fatal(inherit_core::Error::backend("openai-compatible", other).into()),
+impl OpenAiCompatible {
+    /// `text` with every occurrence of the API key replaced by `<redacted>` (keys shorter
+    /// than [`MIN_REDACTED_KEY_LEN`] are left alone).
+    fn redact(&self, text: String) -> String {
+        match &self.api_key {
+            Some(key) if key.len() >= MIN_REDACTED_KEY_LEN && text.contains(key.as_str()) => {
+                text.replace(key.as_str(), "<redacted>")
+            }
+            _ => text,
+        }
+    }
+
+    /// The failure of a transport error (its message scrubbed of the key, as a peer may
+    /// have put anything into the bytes ureq quotes).
+    fn transport_failure(&self, e: ureq::Error) -> Failure {
+        match e {
+            ureq::Error::Timeout(t) => Failure::Retry(format!("timed out ({t})"), None),
+            ureq::Error::Io(_)
+            | ureq::Error::ConnectionFailed
+            | ureq::Error::HostNotFound
+            | ureq::Error::Protocol(_) => {
+                Failure::Retry(self.redact(format!("transport error: {e}")), None)
+            }
+            other => Failure::Fatal(
+                inherit_core::Error::backend("openai-compatible", self.redact(other.to_string()))
+                    .into(),
+            ),
+        }
     }
 }
 
@@ -331,7 +362,18 @@ impl TextGenerator for OpenAiCompatible {
         prompts: &[Prompt],
         params: &GenerationParams,
     ) -> inherit_core::Result<Vec<String>> {
-        params.check()?;
+        self.generate_each(prompts, params).into_result()
+    }
+
+    /// Prompts run independently on `concurrency` workers; after the first failure no new
+    /// prompt starts, and the completions that finished are returned beside the error.
+    fn generate_each(&self, prompts: &[Prompt], params: &GenerationParams) -> PartialGeneration {
+        if let Err(e) = params.check() {
+            return PartialGeneration {
+                outputs: vec![None; prompts.len()],
+                error: Some(e),
+            };
+        }
         let next = AtomicUsize::new(0);
         let failed = AtomicBool::new(false);
         let results: Mutex<Vec<Option<Result<String>>>> =
@@ -358,21 +400,24 @@ impl TextGenerator for OpenAiCompatible {
             }
         });
         let results = results.into_inner().expect("workers joined");
-        let mut out = Vec::with_capacity(prompts.len());
+        let mut outputs = Vec::with_capacity(prompts.len());
         let mut first_error = None;
         for r in results {
             match r {
-                Some(Ok(text)) => out.push(text),
+                Some(Ok(text)) => outputs.push(Some(text)),
                 Some(Err(e)) => {
                     first_error.get_or_insert(e);
+                    outputs.push(None);
                 }
-                None => {}
+                None => outputs.push(None),
             }
         }
-        match first_error {
-            Some(Error::Core(e)) => Err(e),
-            Some(e) => Err(inherit_core::Error::backend("openai-compatible", e)),
-            None => Ok(out),
+        PartialGeneration {
+            outputs,
+            error: first_error.map(|e| match e {
+                Error::Core(e) => e,
+                e => inherit_core::Error::backend("openai-compatible", e),
+            }),
         }
     }
 }

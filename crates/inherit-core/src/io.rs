@@ -188,6 +188,41 @@ impl FileLock {
     }
 }
 
+/// An append-only file opened under its [`FileLock`], with the bytes it held when opened:
+/// what the generation cache and the results file both start from before repairing a torn
+/// last line.
+#[derive(Debug)]
+pub struct LockedAppend {
+    /// The file, opened for reading and appending.
+    pub file: File,
+    /// Its lock, held while this value (or the lock moved out of it) lives.
+    pub lock: FileLock,
+    /// The file's contents at opening.
+    pub bytes: Vec<u8>,
+}
+
+impl LockedAppend {
+    /// Creates `path`'s directory if missing, takes the lock of `path` (failing as
+    /// [`FileLock::acquire`] does when another handle holds it), opens or creates the file
+    /// for reading and appending, and reads it whole.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let lock = FileLock::acquire(path)?;
+        let io = |e| Error::io(path, e);
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(io)?;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io)?;
+        Ok(LockedAppend { file, lock, bytes })
+    }
+}
+
 /// `pid N` from a lock file, read once more after a short wait if the holder has locked
 /// but not yet written its pid.
 fn read_holder(path: &Path) -> String {

@@ -145,6 +145,50 @@ pub trait TextGenerator: Send + Sync {
 
     /// Generates one continuation per prompt (the new text only, prompt excluded).
     fn generate(&self, prompts: &[Prompt], params: &GenerationParams) -> Result<Vec<String>>;
+
+    /// Generates one continuation per prompt, keeping those that finished when others
+    /// failed, so a caller can cache every paid-for completion before giving up. The
+    /// default calls [`TextGenerator::generate`] (all succeed or none); backends that run
+    /// prompts independently (servers) override it.
+    fn generate_each(&self, prompts: &[Prompt], params: &GenerationParams) -> PartialGeneration {
+        match self.generate(prompts, params) {
+            Ok(outputs) if outputs.len() == prompts.len() => PartialGeneration {
+                outputs: outputs.into_iter().map(Some).collect(),
+                error: None,
+            },
+            Ok(outputs) => PartialGeneration {
+                outputs: vec![None; prompts.len()],
+                error: Some(Error::backend(
+                    self.id(),
+                    format!("returned {} outputs for {} prompts", outputs.len(), prompts.len()),
+                )),
+            },
+            Err(e) => PartialGeneration {
+                outputs: vec![None; prompts.len()],
+                error: Some(e),
+            },
+        }
+    }
+}
+
+/// What [`TextGenerator::generate_each`] returns: the output of every prompt that
+/// finished, and the first error when some did not.
+#[derive(Debug)]
+pub struct PartialGeneration {
+    /// One entry per prompt: its output, or `None` when it did not finish.
+    pub outputs: Vec<Option<String>>,
+    /// The first error, when any prompt did not finish.
+    pub error: Option<Error>,
+}
+
+impl PartialGeneration {
+    /// All outputs, or the error.
+    pub fn into_result(self) -> Result<Vec<String>> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.outputs.into_iter().map(Option::unwrap_or_default).collect()),
+        }
+    }
 }
 
 /// The log-likelihood of one text under a language model.

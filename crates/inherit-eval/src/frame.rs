@@ -27,6 +27,10 @@ use crate::error::{Error, Result};
 use crate::metrics::{Confusion, Metric, Sample};
 use crate::stats::bootstrap::{BootstrapParams, Interval};
 
+/// The most classes a [`MetricFrame`] accepts (class ids are `0..k`; every group keeps a
+/// `k × k` confusion matrix, so more would allocate without bound).
+pub const MAX_CLASSES: usize = 4096;
+
 /// One sensitive feature: a name and one value per row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SensitiveFeature {
@@ -251,6 +255,15 @@ impl MetricFrame {
         }
 
         let k = sample.n_classes();
+        if k > MAX_CLASSES {
+            return Err(Error::invalid(
+                "y_true/y_pred",
+                format!(
+                    "{k} classes; a MetricFrame handles at most {MAX_CLASSES} (each group keeps a \
+                     k × k confusion matrix): is a free-text or numeric column used as labels?"
+                ),
+            ));
+        }
         let rows_needed = metrics.iter().any(Metric::needs_rows);
         // Without row metrics, each row is one code `group * k² + true * k + pred`, so a
         // resampled row costs one memory access.

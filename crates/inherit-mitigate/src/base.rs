@@ -80,6 +80,22 @@ pub trait Mitigation: Send + Sync + Debug {
         Ok(dataset)
     }
 
+    /// Data stage on the training set of a chat fine-tuning, where each example is the
+    /// response the model learns to produce: the default is [`Mitigation::prepare`];
+    /// a strategy whose marker belongs in the prompt instead (the token prefix) leaves
+    /// the responses alone here and gives the marker through
+    /// [`Mitigation::user_turn_prefix`].
+    fn prepare_chat(&self, dataset: Dataset, rng: &mut SeededRng) -> Result<Dataset> {
+        self.prepare(dataset, rng)
+    }
+
+    /// Chat fine-tuning: text the trainer puts at the start of the user turn of this
+    /// training example (default none). Evaluation prompts never get it.
+    fn user_turn_prefix(&self, example: &Example) -> Option<String> {
+        let _ = example;
+        None
+    }
+
     /// Loss weight of one training example (default 1).
     fn example_weight(&self, example: &Example) -> f32 {
         let _ = example;

@@ -132,6 +132,22 @@ impl Mitigation for MitigationStack {
             .try_fold(dataset, |data, m| m.prepare_eval(data))
     }
 
+    fn prepare_chat(&self, dataset: Dataset, rng: &mut SeededRng) -> Result<Dataset> {
+        self.members
+            .iter()
+            .try_fold(dataset, |data, m| m.prepare_chat(data, rng))
+    }
+
+    /// The members' prefixes, in order, joined by a space.
+    fn user_turn_prefix(&self, example: &Example) -> Option<String> {
+        let parts: Vec<String> = self
+            .members
+            .iter()
+            .filter_map(|m| m.user_turn_prefix(example))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" "))
+    }
+
     fn example_weight(&self, example: &Example) -> f32 {
         self.members
             .iter()

@@ -1,6 +1,6 @@
 //! Token-based mitigation: a warning sentence before augmented texts.
 
-use inherit_core::{Dataset, SeededRng};
+use inherit_core::{Dataset, Example, SeededRng};
 use serde::{Deserialize, Serialize};
 
 use crate::base::Mitigation;
@@ -110,6 +110,19 @@ impl Mitigation for TokenPrefix {
 
     fn params(&self) -> serde_json::Value {
         serde_json::to_value(&self.params).unwrap_or_default()
+    }
+
+    /// Chat fine-tuning: the responses stay as they are; the prefix goes into the user
+    /// turn ([`Mitigation::user_turn_prefix`]).
+    fn prepare_chat(&self, dataset: Dataset, _rng: &mut SeededRng) -> Result<Dataset> {
+        Ok(dataset)
+    }
+
+    fn user_turn_prefix(&self, example: &Example) -> Option<String> {
+        self.params
+            .target
+            .applies_to(example)
+            .then(|| self.params.text.clone())
     }
 
     fn prepare(&self, mut dataset: Dataset, _rng: &mut SeededRng) -> Result<Dataset> {

@@ -17,6 +17,11 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
+use crate::lora::LoraPass;
+use crate::lora_config::LoraTarget;
+
+mod positions;
+use positions::{attention_mask, rope, rope_tables};
 
 /// Largest accepted `embedding_length` and head counts (Llama 3.1 405B: 16384).
 pub const MAX_WIDTH: u64 = 1 << 16;
@@ -239,6 +244,13 @@ pub struct Llama {
     pub rope_base: f64,
 }
 
+/// The RoPE tables and attention mask shared by every block of one forward step.
+struct StepContext {
+    cos: Tensor<4>,
+    sin: Tensor<4>,
+    mask: Tensor<4>,
+}
+
 /// Keys and values of the positions seen so far, per block: `[batch, kv_heads, len, head_dim]`.
 #[derive(Debug, Clone, Default)]
 pub struct KvCache {
@@ -372,67 +384,173 @@ impl Llama {
     /// Runs the new tokens through the model, appending their keys and values to `cache`;
     /// returns the final-norm hidden states `[batch, S, d_model]`.
     pub fn forward(&self, input: &StepInput<'_>, cache: &mut KvCache) -> Tensor<3> {
-        let device = self.embed.weight.device();
-        let batch = input.tokens.len();
-        let seq = input.tokens.first().map_or(0, Vec::len);
+        self.forward_adapted(input, cache, None)
+    }
+
+    /// [`Llama::forward`] with LoRA adapters applied on the fly (and, when `lora` carries a
+    /// random stream, adapter dropout): the serving path of a fine-tuned model.
+    pub fn forward_adapted(
+        &self,
+        input: &StepInput<'_>,
+        cache: &mut KvCache,
+        mut lora: Option<&mut LoraPass<'_>>,
+    ) -> Tensor<3> {
         let past = cache.len();
-        let d_model = self.embed.weight.dims()[1];
-        let head_dim = d_model / self.n_heads;
-        let group = self.n_heads / self.n_kv_heads;
-        let ids: Vec<i64> = input
-            .tokens
-            .iter()
-            .flatten()
-            .map(|&t| i64::from(t))
-            .collect();
-        let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [batch, seq]), &device);
-        let (cos, sin) = rope_tables(input.pad, past, seq, head_dim, self.rope_base, &device);
-        let mask = attention_mask(input.pad, past, seq, group, &device);
+        let ctx = self.context(input.pad, past, input.tokens.first().map_or(0, Vec::len));
         if cache.layers.len() != self.blocks.len() {
             cache.layers = vec![None; self.blocks.len()];
         }
-        let mut x = self.embed.forward(ids);
-        for (block, layer) in self.blocks.iter().zip(cache.layers.iter_mut()) {
-            let h = block.attn_norm.forward(x.clone());
-            let heads =
-                |t: Tensor<3>, n: usize| t.reshape([batch, seq, n, head_dim]).swap_dims(1, 2);
-            let qkv = block.wqkv.forward(h);
-            let kv_width = self.n_kv_heads * head_dim;
-            let q = rope(
-                heads(qkv.clone().narrow(2, 0, d_model), self.n_heads),
-                &cos,
-                &sin,
-            );
-            let k = rope(
-                heads(qkv.clone().narrow(2, d_model, kv_width), self.n_kv_heads),
-                &cos,
-                &sin,
-            );
-            let v = heads(qkv.narrow(2, d_model + kv_width, kv_width), self.n_kv_heads);
-            let (k, v) = match layer.take() {
-                Some((pk, pv)) => (Tensor::cat(vec![pk, k], 2), Tensor::cat(vec![pv, v], 2)),
-                None => (k, v),
-            };
-            *layer = Some((k.clone(), v.clone()));
-            // Query head h uses KV head h / group: fold the group into the query rows.
-            let q = q.reshape([batch, self.n_kv_heads, group * seq, head_dim]);
-            let scores = q
-                .matmul(k.swap_dims(2, 3))
-                .mul_scalar(1.0 / (head_dim as f64).sqrt())
-                + mask.clone();
-            let attn = softmax(scores, 3).matmul(v);
-            let attn = attn
-                .reshape([batch, self.n_heads, seq, head_dim])
-                .swap_dims(1, 2)
-                .reshape([batch, seq, d_model]);
-            x = x + block.wo.forward(attn);
-            let h = block.ffn_norm.forward(x.clone());
-            let gate_up = block.gate_up.forward(h);
-            let d_ff = gate_up.dims()[2] / 2;
-            let ffn = silu(gate_up.clone().narrow(2, 0, d_ff)) * gate_up.narrow(2, d_ff, d_ff);
-            x = x + block.down.forward(ffn);
+        let mut x = self.embed_tokens(input.tokens);
+        for (i, layer) in cache.layers.iter_mut().enumerate() {
+            x = self.block_forward(i, x, &ctx, Some(layer), lora.as_deref_mut());
         }
         self.norm.forward(x)
+    }
+
+    /// The residual stream entering block `layer` (the embedding for `layer = 0`), `[batch,
+    /// S, d_model]`, for whole sequences left-padded by `pad` (no KV cache): what the
+    /// prefix cache stores for adapters that start at `layer`.
+    pub fn hidden_entering(&self, tokens: &[Vec<u32>], pad: &[usize], layer: usize) -> Tensor<3> {
+        let ctx = self.context(pad, 0, tokens.first().map_or(0, Vec::len));
+        let mut x = self.embed_tokens(tokens);
+        for i in 0..layer.min(self.blocks.len()) {
+            x = self.block_forward(i, x, &ctx, None, None);
+        }
+        x
+    }
+
+    /// Continues [`Llama::hidden_entering`]: runs blocks `layer..` on the residual stream
+    /// `x` of whole sequences left-padded by `pad` (no KV cache), with `lora` applied;
+    /// returns the final-norm hidden states.
+    pub fn forward_from(
+        &self,
+        x: Tensor<3>,
+        pad: &[usize],
+        layer: usize,
+        mut lora: Option<&mut LoraPass<'_>>,
+    ) -> Tensor<3> {
+        let ctx = self.context(pad, 0, x.dims()[1]);
+        let mut x = x;
+        for i in layer..self.blocks.len() {
+            x = self.block_forward(i, x, &ctx, None, lora.as_deref_mut());
+        }
+        self.norm.forward(x)
+    }
+
+    /// The token embeddings `[batch, S, d_model]` of equal-length rows.
+    fn embed_tokens(&self, tokens: &[Vec<u32>]) -> Tensor<3> {
+        let device = self.embed.weight.device();
+        let batch = tokens.len();
+        let seq = tokens.first().map_or(0, Vec::len);
+        let ids: Vec<i64> = tokens.iter().flatten().map(|&t| i64::from(t)).collect();
+        let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [batch, seq]), &device);
+        self.embed.forward(ids)
+    }
+
+    /// RoPE tables and the attention mask of `seq` new positions after `past` cached ones.
+    fn context(&self, pad: &[usize], past: usize, seq: usize) -> StepContext {
+        let device = self.embed.weight.device();
+        let head_dim = self.embed.weight.dims()[1] / self.n_heads;
+        let group = self.n_heads / self.n_kv_heads;
+        let (cos, sin) = rope_tables(pad, past, seq, head_dim, self.rope_base, &device);
+        StepContext {
+            cos,
+            sin,
+            mask: attention_mask(pad, past, seq, group, &device),
+        }
+    }
+
+    /// One decoder block on the residual stream `x`; `layer` is its KV-cache slot (none:
+    /// attention over the new positions only).
+    fn block_forward(
+        &self,
+        index: usize,
+        x: Tensor<3>,
+        ctx: &StepContext,
+        layer: Option<&mut Option<(Tensor<4>, Tensor<4>)>>,
+        lora: Option<&mut LoraPass<'_>>,
+    ) -> Tensor<3> {
+        let block = &self.blocks[index];
+        let [batch, seq, d_model] = x.dims();
+        let head_dim = d_model / self.n_heads;
+        let group = self.n_heads / self.n_kv_heads;
+        let kv_width = self.n_kv_heads * head_dim;
+        let (adapter, mut lora) = match lora {
+            Some(pass) => match pass.block(index) {
+                Some(a) => (Some(a), Some(pass)),
+                None => (None, None),
+            },
+            None => (None, None),
+        };
+        // `delta(target, input)`: the adapter's output for one projection, when adapted.
+        let mut delta = |t: LoraTarget, h: &Tensor<3>| -> Option<Tensor<3>> {
+            let a = adapter?.get(t)?;
+            let pass = lora.as_deref_mut()?;
+            Some(pass.apply(a, h.clone()))
+        };
+        let plus = |y: Tensor<3>, d: Option<Tensor<3>>| match d {
+            Some(d) => y + d,
+            None => y,
+        };
+        let h = block.attn_norm.forward(x.clone());
+        let heads = |t: Tensor<3>, n: usize| t.reshape([batch, seq, n, head_dim]).swap_dims(1, 2);
+        let qkv = block.wqkv.forward(h.clone());
+        let q = plus(
+            qkv.clone().narrow(2, 0, d_model),
+            delta(LoraTarget::QProj, &h),
+        );
+        let k = plus(
+            qkv.clone().narrow(2, d_model, kv_width),
+            delta(LoraTarget::KProj, &h),
+        );
+        let v = plus(
+            qkv.narrow(2, d_model + kv_width, kv_width),
+            delta(LoraTarget::VProj, &h),
+        );
+        let q = rope(heads(q, self.n_heads), &ctx.cos, &ctx.sin);
+        let k = rope(heads(k, self.n_kv_heads), &ctx.cos, &ctx.sin);
+        let v = heads(v, self.n_kv_heads);
+        let (k, v) = match layer {
+            Some(slot) => {
+                let (k, v) = match slot.take() {
+                    Some((pk, pv)) => (Tensor::cat(vec![pk, k], 2), Tensor::cat(vec![pv, v], 2)),
+                    None => (k, v),
+                };
+                *slot = Some((k.clone(), v.clone()));
+                (k, v)
+            }
+            None => (k, v),
+        };
+        // Query head h uses KV head h / group: fold the group into the query rows.
+        let q = q.reshape([batch, self.n_kv_heads, group * seq, head_dim]);
+        let scores = q
+            .matmul(k.swap_dims(2, 3))
+            .mul_scalar(1.0 / (head_dim as f64).sqrt())
+            + ctx.mask.clone();
+        let attn = softmax(scores, 3).matmul(v);
+        let attn = attn
+            .reshape([batch, self.n_heads, seq, head_dim])
+            .swap_dims(1, 2)
+            .reshape([batch, seq, d_model]);
+        let o = plus(
+            block.wo.forward(attn.clone()),
+            delta(LoraTarget::OProj, &attn),
+        );
+        let x = x + o;
+        let h = block.ffn_norm.forward(x.clone());
+        let gate_up = block.gate_up.forward(h.clone());
+        let d_ff = gate_up.dims()[2] / 2;
+        let gate = plus(
+            gate_up.clone().narrow(2, 0, d_ff),
+            delta(LoraTarget::GateProj, &h),
+        );
+        let up = plus(gate_up.narrow(2, d_ff, d_ff), delta(LoraTarget::UpProj, &h));
+        let ffn = silu(gate) * up;
+        let down = plus(
+            block.down.forward(ffn.clone()),
+            delta(LoraTarget::DownProj, &ffn),
+        );
+        x + down
     }
 
     /// Next-token logits `[batch, S, vocab]` from hidden states.
@@ -494,74 +612,4 @@ fn unpermute_rope_rows(w: &[f32], heads: usize, head_dim: usize, d_in: usize) ->
         }
     }
     out
-}
-
-/// cos and sin tables `[batch, 1, S, head_dim]` for the new positions of each row
-/// (position = cache column minus the row's padding; padding columns get position 0).
-fn rope_tables(
-    pad: &[usize],
-    past: usize,
-    seq: usize,
-    head_dim: usize,
-    base: f64,
-    device: &Device,
-) -> (Tensor<4>, Tensor<4>) {
-    let half = head_dim / 2;
-    let inv_freq: Vec<f64> = (0..half)
-        .map(|i| base.powf(-2.0 * i as f64 / head_dim as f64))
-        .collect();
-    let n = pad.len() * seq * head_dim;
-    let (mut cos, mut sin) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for &p in pad {
-        for s in 0..seq {
-            let pos = (past + s).saturating_sub(p) as f64;
-            for j in 0..head_dim {
-                let angle = pos * inv_freq[j % half];
-                cos.push(angle.cos() as f32);
-                sin.push(angle.sin() as f32);
-            }
-        }
-    }
-    let shape = [pad.len(), 1, seq, head_dim];
-    (
-        Tensor::from_data(TensorData::new(cos, shape), device),
-        Tensor::from_data(TensorData::new(sin, shape), device),
-    )
-}
-
-/// `x * cos + rotate_half(x) * sin`, with `rotate_half([a, b]) = [-b, a]`.
-fn rope(x: Tensor<4>, cos: &Tensor<4>, sin: &Tensor<4>) -> Tensor<4> {
-    let half = x.dims()[3] / 2;
-    let a = x.clone().narrow(3, 0, half);
-    let b = x.clone().narrow(3, half, half);
-    let rotated = Tensor::cat(vec![b.neg(), a], 3);
-    x * cos.clone() + rotated * sin.clone()
-}
-
-/// Additive attention mask `[batch, 1, group * S, past + S]`: query `s` of row `b` sees
-/// cache columns `pad[b]..=past + s` (a padding query sees only itself, to stay finite).
-fn attention_mask(
-    pad: &[usize],
-    past: usize,
-    seq: usize,
-    group: usize,
-    device: &Device,
-) -> Tensor<4> {
-    let total = past + seq;
-    let mut m = Vec::with_capacity(pad.len() * group * seq * total);
-    for &p in pad {
-        for _ in 0..group {
-            for s in 0..seq {
-                let q = past + s;
-                m.extend((0..total).map(|t| {
-                    let visible = (t <= q && t >= p) || t == q;
-                    if visible { 0.0f32 } else { f32::NEG_INFINITY }
-                }));
-            }
-        }
-    }
-    Tensor::from_data(
-        TensorData::new(m, [pad.len(), 1, group * seq, total]),
-        device,
-    )
 }

@@ -28,7 +28,12 @@ use crate::gguf::Gguf;
 use crate::gguf_tokenizer::GgufTokenizer;
 use crate::hub;
 use crate::llama::{KvCache, Llama, LlamaConfig, StepInput};
+use crate::lora::LoraPass;
 use crate::sampling::next_token;
+
+mod adapter;
+pub use adapter::AdapterMode;
+use adapter::Adapter;
 
 /// Default number of prompts run together.
 pub const DEFAULT_MAX_BATCH: usize = 16;
@@ -73,6 +78,7 @@ pub enum ScorePrefix {
 #[derive(Debug)]
 pub struct SmolLm {
     model: Llama,
+    adapter: Option<Adapter>,
     tokenizer: GgufTokenizer,
     config: LlamaConfig,
     device: Device,
@@ -124,6 +130,7 @@ impl SmolLm {
         let sha256 = hub::sha256_file(path)?;
         Ok(SmolLm {
             model,
+            adapter: None,
             tokenizer,
             config,
             device: device.clone(),
@@ -207,6 +214,18 @@ impl SmolLm {
                 per_token,
             })
             .collect())
+    }
+
+    /// One forward step of the model, with the adapter applied on the fly when one is
+    /// set that way (a merged adapter is already in the weights).
+    fn forward(&self, input: &StepInput<'_>, cache: &mut KvCache) -> Tensor<3> {
+        match self.adapter.as_ref().and_then(Adapter::on_the_fly) {
+            Some(adapters) => {
+                self.model
+                    .forward_adapted(input, cache, Some(&mut LoraPass::new(adapters)))
+            }
+            None => self.model.forward(input, cache),
+        }
     }
 
     /// An error when sequence `index` of `len` tokens does not fit the context.
@@ -330,7 +349,7 @@ impl SmolLm {
         let mut active: Vec<usize> = (0..prompts.len()).collect();
         let mut cache = KvCache::default();
         while !active.is_empty() {
-            let hidden = self.model.forward(
+            let hidden = self.forward(
                 &StepInput {
                     tokens: &step,
                     pad: &pad,
@@ -385,7 +404,7 @@ impl SmolLm {
         }
         self.check_context("ids", 0, ids.len())?;
         let tokens = [ids.to_vec()];
-        let hidden = self.model.forward(
+        let hidden = self.forward(
             &StepInput {
                 tokens: &tokens,
                 pad: &[0],
@@ -431,7 +450,7 @@ impl SmolLm {
                 .iter()
                 .flat_map(|row| row[1..].iter().map(|&t| i64::from(t)).chain([0]))
                 .collect();
-            let hidden = self.model.forward(
+            let hidden = self.forward(
                 &StepInput {
                     tokens: &tokens,
                     pad: &pad,
@@ -474,14 +493,20 @@ fn log_prob(row: &[f32], i: usize) -> f32 {
 
 impl TextGenerator for SmolLm {
     /// `<file name> sha256:<digest of the file> (inherit-pretrained llama on burn)`: two
-    /// different GGUF files never share an id, even under one name.
+    /// different GGUF files never share an id, even under one name. A model with an
+    /// adapter adds ` + lora sha256:<digest of its PEFT files>` after the file's digest
+    /// (merged or applied on the fly alike: they compute the same function).
     fn id(&self) -> String {
         let file = self
             .path
             .file_name()
             .map_or_else(|| "gguf".into(), |f| f.to_string_lossy().into_owned());
+        let adapter = self
+            .adapter
+            .as_ref()
+            .map_or_else(String::new, |a| format!(" + lora sha256:{}", a.fingerprint()));
         format!(
-            "{file} sha256:{} (inherit-pretrained llama on burn)",
+            "{file} sha256:{}{adapter} (inherit-pretrained llama on burn)",
             self.sha256
         )
     }

@@ -8,7 +8,7 @@ use std::path::Path;
 use inherit_augment::{AugmentParams, AugmentReport, Augmenter, NameTable, PromptBuilder, Templates};
 use inherit_core::{BiasType, Dataset, GenerationParams, Lexicon, TextGenerator};
 use inherit_eval::misalign::{GroupDistribution, GroupSource, TargetTest};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::GeneratorConfig;
 use crate::error::Result;
@@ -68,7 +68,7 @@ impl GenerationContext<'_> {
 }
 
 /// The generator's group balance per label under neutral prompts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Imbalance {
     /// Inferred group counts per label and overall.
     pub distribution: GroupDistribution,

@@ -10,6 +10,7 @@ pub mod key;
 pub mod models;
 pub mod report;
 pub mod runner;
+pub mod shard;
 pub mod stand_in;
 pub mod task;
 
@@ -17,5 +18,6 @@ pub use config::{StudyConfig, ValidStudyConfig};
 pub use downstream::{Downstream, TrainedModel};
 pub use error::{Error, Result};
 pub use runner::{Progress, Study, StudyOutcome, Timings};
+pub use shard::Shard;
 pub use stand_in::{HashingEmbedder, StandInGenerator};
 pub use task::{GroupPair, Task, TaskData};

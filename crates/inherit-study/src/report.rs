@@ -17,7 +17,7 @@ use inherit_eval::report::{
     metric_vs_gamma, save_plot, write_csv,
 };
 use inherit_eval::stats::{holm_bonferroni, paired_t_test};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::ValidStudyConfig;
 use crate::error::Result;
@@ -50,10 +50,14 @@ pub struct RunData<'a> {
     pub timings: &'a Timings,
     /// Sizes of D_o and the test set.
     pub suite: (usize, usize),
+    /// Records dropped when merging the results files because their key was seen before.
+    pub duplicates: usize,
+    /// Keys found with different results in two results files (the first is kept).
+    pub conflicts: usize,
 }
 
 /// Original-vs-augmented embedding shift of one pool.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Shift {
     /// Bias type id.
     pub bias_type: String,
@@ -539,6 +543,7 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
         "inheritance": inherit,
         "effects": effects,
         "cells": data.records.len(),
+        "merge": {"duplicates_dropped": data.duplicates, "conflicts": data.conflicts},
         "timings": timings,
     });
     inherit_core::io::write_atomic(

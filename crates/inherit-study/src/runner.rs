@@ -16,17 +16,18 @@ use inherit_augment::{NameTable, Templates};
 use inherit_core::{Dataset, Embedder, Lexicon, TextGenerator};
 use inherit_eval::misalign::{MmdParams, compare_texts};
 use inherit_eval::report::{ResultRecord, ResultsWriter};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::cells::{Cell, CellContext, run_cell};
 use crate::config::ValidStudyConfig;
 use crate::downstream::{self, Downstream};
 use crate::error::{Error, Result};
-use crate::generate::{GenerationContext, measure_imbalance};
+use crate::generate::{GenerationContext, Imbalance, measure_imbalance};
 use crate::key::{KeyParts, RESULTS_SCHEMA, hash_json};
 use crate::models::{self, ModelFile};
 use crate::report::{RunData, Shift, write_outputs};
-use crate::task::{self, Task};
+use crate::shard::{PlannedCell, Shard, merge_results};
+use crate::task::{self, Task, TaskData};
 
 /// What the study reports while it runs (the library itself prints nothing).
 #[derive(Debug)]
@@ -159,36 +160,82 @@ impl Study {
         self
     }
 
-    fn report(&self, p: Progress<'_>) {
+    fn notify(&self, p: Progress<'_>) {
         if let Some(f) = &self.progress {
             f(&p);
         }
     }
 
     fn stage(&self, stage: &str, detail: impl Into<String>) {
-        self.report(Progress::Stage {
+        self.notify(Progress::Stage {
             stage,
             detail: detail.into(),
         });
     }
 
-    /// Runs the study.
-    pub fn run(mut self) -> Result<StudyOutcome> {
+    /// Runs the whole study in this process: plan, generation, every cell (appended to
+    /// `results.jsonl`), report.
+    pub fn run(self) -> Result<StudyOutcome> {
+        let mut p = self.prepare()?;
+        let (stored, results) = p.open_results(None)?;
+        p.write_plan()?;
+        p.generate()?;
+        p.read_analysis()?;
+        p.run_cells(&stored, results, None)?;
+        p.report()
+    }
+
+    /// Writes the plan (`plan.jsonl`, one line per cell with its key and the generation
+    /// outputs it needs) and the configuration (`study.toml`) to the output folder, and
+    /// checks it against stored results; returns the number of cells.
+    pub fn plan(self) -> Result<usize> {
+        let mut p = self.prepare()?;
+        p.open_results(None)?;
+        p.write_plan()?;
+        Ok(p.cells.len())
+    }
+
+    /// The generation stage alone: the generator's imbalance under neutral prompts, D_a
+    /// per bias type (through the shared cache) and the embedding shift, written to
+    /// `augmented/` and `analysis.json` for the cell shards to read.
+    pub fn generate(self) -> Result<()> {
+        let mut p = self.prepare()?;
+        p.write_plan()?;
+        p.generate()
+    }
+
+    /// Runs this shard's unfinished cells, appending to `results.shard-I.jsonl`; needs the
+    /// generation stage's outputs in the folder. Cells finished in any results file of the
+    /// folder (e.g. before a shard was killed and resubmitted) are not redone.
+    pub fn run_shard(self, shard: Shard) -> Result<Timings> {
+        let mut p = self.prepare()?;
+        let (stored, results) = p.open_results(Some(shard))?;
+        p.read_analysis()?;
+        p.run_cells(&stored, results, Some(shard))?;
+        Ok(p.timings)
+    }
+
+    /// Merges every results file of the folder (duplicates by key dropped, conflicts
+    /// named) and writes the report; fails naming the missing cells when some planned
+    /// cell has no result yet.
+    pub fn report(self) -> Result<StudyOutcome> {
+        let mut p = self.prepare()?;
+        p.report()
+    }
+
+    /// Loads the task, its data and the models, and plans the cells.
+    fn prepare(mut self) -> Result<Prepared> {
         let start = Instant::now();
         let config = self.config.clone();
         let out = config.out.clone();
         std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
         let mut timings = Timings::default();
         let device: inherit_train::DeviceSpec = config.device.parse()?;
-
         let task = match self.task.take() {
             Some(t) => t,
             None => task::from_config(&config)?,
         };
         let data = task.data()?;
-        let labels = data.train.labels.clone();
-
-        // Models.
         let t = Instant::now();
         self.stage("models", "loading the generator, embedder and downstream model");
         let mut files: Vec<ModelFile> = Vec::new();
@@ -205,24 +252,123 @@ impl Study {
             None => downstream::from_config(&config)?,
         };
         timings.models_s = t.elapsed().as_secs_f64();
-
-        // Plan the grid and check it against the stored results before generating.
         let cells = plan(&config, task.as_ref(), generator.as_ref(), downstream.as_ref());
-        let results_path = out.join("results.jsonl");
-        // Held for the whole run: a second run on this folder fails at once, naming this
+        let names = NameTable::builtin();
+        let mut lexicon: Lexicon = inherit_data::lexicons::default_lexicon();
+        lexicon.merge(&inherit_augment::default_lexicon(&names));
+        Ok(Prepared {
+            study: self,
+            start,
+            config,
+            out,
+            task,
+            data,
+            generator,
+            embedder,
+            downstream,
+            files,
+            cells,
+            lexicon,
+            names,
+            timings,
+        })
+    }
+}
+
+/// The generation stage's outputs that the cells and the report read back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Analysis {
+    /// The `generator` key part the pools were generated under.
+    generator: String,
+    /// The generator's imbalance under neutral prompts.
+    imbalance: Imbalance,
+    /// Embedding shift per bias type.
+    shifts: Vec<Shift>,
+    /// Seconds of the stage.
+    imbalance_s: f64,
+    augment_s: f64,
+    shift_s: f64,
+}
+
+/// A study with its task, data, models and plan loaded.
+struct Prepared {
+    study: Study,
+    start: Instant,
+    config: ValidStudyConfig,
+    out: PathBuf,
+    task: Box<dyn Task>,
+    data: TaskData,
+    generator: Box<dyn TextGenerator>,
+    embedder: Option<Box<dyn Embedder>>,
+    downstream: Box<dyn Downstream>,
+    files: Vec<ModelFile>,
+    cells: Vec<Cell>,
+    lexicon: Lexicon,
+    names: NameTable,
+    timings: Timings,
+}
+
+impl Prepared {
+    fn generator_part(&self) -> String {
+        self.cells
+            .first()
+            .and_then(|c| c.parts.0.get("generator").cloned())
+            .unwrap_or_default()
+    }
+
+    fn pool_path(&self, bias: &str) -> PathBuf {
+        self.out.join("augmented").join(format!("{bias}.jsonl"))
+    }
+
+    /// `plan.jsonl` and `study.toml`.
+    fn write_plan(&mut self) -> Result<()> {
+        let mut lines = String::new();
+        for c in &self.cells {
+            let line = PlannedCell {
+                key: c.key(),
+                task: self.task.name().to_owned(),
+                bias_type: c.bias_type.clone(),
+                gamma: c.gamma,
+                mitigation: c.mitigation.clone(),
+                seed: c.seed,
+                needs: vec![
+                    format!("augmented/{}.jsonl", c.bias_type),
+                    "analysis.json".into(),
+                ],
+            };
+            lines.push_str(&serde_json::to_string(&line)?);
+            lines.push('\n');
+        }
+        inherit_core::io::write_atomic(self.out.join("plan.jsonl"), lines.as_bytes())?;
+        let toml = toml::to_string(&*self.config).map_err(|e| Error::Toml {
+            origin: "study.toml".into(),
+            message: e.to_string(),
+        })?;
+        inherit_core::io::write_atomic(self.out.join("study.toml"), toml.as_bytes())?;
+        Ok(())
+    }
+
+    /// Checks the stored results (every results file of the folder) against the plan and
+    /// opens this process's results file with its lock held.
+    fn open_results(&mut self, shard: Option<Shard>) -> Result<(Vec<ResultRecord>, ResultsWriter)> {
+        let path = match shard {
+            Some(s) => s.results_path(&self.out),
+            None => self.out.join("results.jsonl"),
+        };
+        // Held for the whole run: a second run on this file fails at once, naming this
         // process; a torn last line (a kill mid-append) is cut off here.
-        let mut results = ResultsWriter::open(&results_path)?;
-        let stored = results.existing().records.clone();
+        let writer = ResultsWriter::open(&path)?;
+        let stored = merge_results(&self.out)?.records;
         let mut changed_parts: Vec<String> = Vec::new();
         let mut n_changed = 0;
-        for cell in &cells {
+        for cell in &self.cells {
             let key = cell.key();
             if stored.iter().any(|r| r.key == key) {
                 continue;
             }
             let others: Vec<&ResultRecord> = stored
                 .iter()
-                .filter(|r| cell.same_coordinates(task.name(), r))
+                .filter(|r| cell.same_coordinates(self.task.name(), r))
                 .collect();
             if !others.is_empty() {
                 n_changed += 1;
@@ -237,94 +383,157 @@ impl Study {
         }
         changed_parts.sort();
         changed_parts.dedup();
-        if n_changed > 0 && !self.recompute_changed {
+        if n_changed > 0 && !self.study.recompute_changed {
             return Err(Error::ChangedConfig {
-                path: results_path,
+                path,
                 n: n_changed,
                 changed: changed_parts,
             });
         }
-        let finished = cells
-            .iter()
-            .filter(|c| stored.iter().any(|r| r.key == c.key()))
-            .count();
-        self.report(Progress::Planned {
-            total: cells.len(),
-            finished,
-        });
+        Ok((stored, writer))
+    }
 
-        // The generator's own imbalance, and the pools.
-        let names = NameTable::builtin();
+    /// The generation stage.
+    fn generate(&mut self) -> Result<()> {
+        let config = &self.config;
         let templates = Templates::builtin();
-        let mut lexicon: Lexicon = inherit_data::lexicons::default_lexicon();
-        lexicon.merge(&inherit_augment::default_lexicon(&names));
-        let cache = out.join("cache").join("generations.jsonl");
+        let cache = self.out.join("cache").join("generations.jsonl");
+        let labels = self.data.train.labels.clone();
         let gen_ctx = GenerationContext {
-            generator: generator.as_ref(),
-            task: task.as_ref(),
-            lexicon: &lexicon,
+            generator: self.generator.as_ref(),
+            task: self.task.as_ref(),
+            lexicon: &self.lexicon,
             templates: &templates,
-            names: &names,
+            names: &self.names,
             config: &config.generator,
             labels: &labels,
             cache: &cache,
         };
         let t = Instant::now();
-        self.stage(
+        self.study.stage(
             "imbalance",
             format!(
                 "neutral prompts: the generator's `{}` balance per label ({} per label)",
-                task.groups().axis,
+                self.task.groups().axis,
                 config.generator.neutral_per_label
             ),
         );
         let (imbalance, neutral) = measure_imbalance(&gen_ctx, config.generator.neutral_per_label)?;
-        neutral.write_jsonl(out.join("augmented").join("neutral.jsonl"))?;
-        timings.imbalance_s = t.elapsed().as_secs_f64();
-
-        let mut pools: Vec<(String, Dataset)> = Vec::new();
+        neutral.write_jsonl(self.out.join("augmented").join("neutral.jsonl"))?;
+        let imbalance_s = t.elapsed().as_secs_f64();
+        let (mut augment_s, mut shift_s) = (0.0, 0.0);
         let mut shifts = Vec::new();
         for (id, bias) in config.bias_types.iter().zip(config.bias_types_parsed()) {
             let t = Instant::now();
             let n = config.generator.augmented_per_label * labels.len();
-            self.stage("augment", format!("generating D_a for `{id}` ({n} examples)"));
+            self.study
+                .stage("augment", format!("generating D_a for `{id}` ({n} examples)"));
             let (pool, report) = gen_ctx.generate(bias, n)?;
-            pool.write_jsonl(out.join("augmented").join(format!("{id}.jsonl")))?;
-            self.stage(
+            pool.write_jsonl(self.pool_path(id))?;
+            self.study.stage(
                 "augment",
                 format!(
                     "`{id}`: {} accepted ({} generated now, {} from cache)",
                     report.accepted, report.generated, report.cached
                 ),
             );
-            timings.augment_s += t.elapsed().as_secs_f64();
-            if let Some(embedder) = &embedder {
+            augment_s += t.elapsed().as_secs_f64();
+            if let Some(embedder) = &self.embedder {
                 let t = Instant::now();
-                self.stage("shift", format!("embedding shift of `{id}`"));
-                shifts.push(shift(embedder.as_ref(), id, &data.train, &pool, &config)?);
-                timings.shift_s += t.elapsed().as_secs_f64();
+                self.study.stage("shift", format!("embedding shift of `{id}`"));
+                shifts.push(shift(embedder.as_ref(), id, &self.data.train, &pool, config)?);
+                shift_s += t.elapsed().as_secs_f64();
             }
-            pools.push((id.clone(), pool));
         }
+        let analysis = Analysis {
+            generator: self.generator_part(),
+            imbalance,
+            shifts,
+            imbalance_s,
+            augment_s,
+            shift_s,
+        };
+        inherit_core::io::write_atomic(
+            self.out.join("analysis.json"),
+            serde_json::to_string_pretty(&analysis)?.as_bytes(),
+        )?;
+        Ok(())
+    }
 
-        // The grid.
-        let specs = crate::config::spec_context(lexicon.clone());
+    /// `analysis.json`, checked to come from this configuration's generator.
+    fn read_analysis(&mut self) -> Result<Analysis> {
+        let path = self.out.join("analysis.json");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::Unsupported(format!(
+                    "{}: missing; run the generation stage first (`study generate`)",
+                    path.display()
+                )));
+            }
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        let analysis: Analysis = serde_json::from_str(&text).map_err(|e| {
+            Error::Unsupported(format!("{}: {e}; rerun the generation stage", path.display()))
+        })?;
+        if analysis.generator != self.generator_part() {
+            return Err(Error::ChangedConfig {
+                path,
+                n: self.cells.len(),
+                changed: vec!["generator".into()],
+            });
+        }
+        self.timings.imbalance_s = analysis.imbalance_s;
+        self.timings.augment_s = analysis.augment_s;
+        self.timings.shift_s = analysis.shift_s;
+        Ok(analysis)
+    }
+
+    fn read_pools(&self) -> Result<Vec<(String, Dataset)>> {
+        self.config
+            .bias_types
+            .iter()
+            .map(|id| Ok((id.clone(), Dataset::read_jsonl(self.pool_path(id))?)))
+            .collect()
+    }
+
+    /// Runs the unfinished cells (of `shard`, or all), appending to `results`.
+    fn run_cells(
+        &mut self,
+        stored: &[ResultRecord],
+        mut results: ResultsWriter,
+        shard: Option<Shard>,
+    ) -> Result<()> {
+        let pools = self.read_pools()?;
+        let specs = crate::config::spec_context(self.lexicon.clone());
         let cell_ctx = CellContext {
-            task: task.as_ref(),
-            downstream: downstream.as_ref(),
-            original: &data.train,
-            test: &data.test,
+            task: self.task.as_ref(),
+            downstream: self.downstream.as_ref(),
+            original: &self.data.train,
+            test: &self.data.test,
             specs: &specs,
         };
+        let mine: Vec<&Cell> = self
+            .cells
+            .iter()
+            .filter(|c| shard.is_none_or(|s| s.owns(&c.key())))
+            .collect();
+        let finished = mine
+            .iter()
+            .filter(|c| stored.iter().any(|r| r.key == c.key()))
+            .count();
+        let total = mine.len();
+        self.study.notify(Progress::Planned { total, finished });
+        let which = shard.map_or("all".to_owned(), |s| format!("shard {s}"));
+        self.study.stage(
+            "cells",
+            format!("{total} cells ({which}), {finished} already finished"),
+        );
         let t = Instant::now();
-        self.stage("cells", format!("{} cells, {finished} already finished", cells.len()));
-        let mut records: Vec<ResultRecord> = Vec::new();
-        let total = cells.len();
-        for cell in &cells {
-            let key = cell.key();
-            if let Some(r) = stored.iter().find(|r| r.key == key) {
-                timings.cells_skipped += 1;
-                records.push(r.clone());
+        let mut done = finished;
+        for cell in mine {
+            if stored.iter().any(|r| r.key == cell.key()) {
+                self.timings.cells_skipped += 1;
                 continue;
             }
             let pool = &pools
@@ -335,43 +544,89 @@ impl Study {
             let tc = Instant::now();
             let record = run_cell(&cell_ctx, cell, pool)?;
             results.append(&record)?;
-            timings.cells_run += 1;
-            records.push(record);
-            self.report(Progress::Cell {
-                done: records.len(),
+            self.timings.cells_run += 1;
+            done += 1;
+            self.study.notify(Progress::Cell {
+                done,
                 total,
-                record: records.last().expect("just pushed"),
+                record: &record,
                 seconds: tc.elapsed().as_secs_f64(),
             });
         }
-        timings.cells_s = t.elapsed().as_secs_f64();
+        self.timings.cells_s += t.elapsed().as_secs_f64();
+        Ok(())
+    }
 
-        // Report.
+    /// Merges the results files and writes the report.
+    fn report(&mut self) -> Result<StudyOutcome> {
+        let analysis = self.read_analysis()?;
+        let pools = self.read_pools()?;
+        let merged = merge_results(&self.out)?;
+        for (key, files) in &merged.conflicts {
+            self.study.stage(
+                "report",
+                format!(
+                    "conflict: cell {key} has different results in {}; the first is kept",
+                    files
+                        .iter()
+                        .map(|f| f.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
+            );
+        }
+        let mut records = Vec::new();
+        let mut missing = Vec::new();
+        for cell in &self.cells {
+            match merged.records.iter().find(|r| r.key == cell.key()) {
+                Some(r) => records.push(r.clone()),
+                None => missing.push(format!(
+                    "{} γ={} {} seed={}",
+                    cell.bias_type, cell.gamma, cell.mitigation, cell.seed
+                )),
+            }
+        }
+        if !missing.is_empty() {
+            return Err(Error::Unsupported(format!(
+                "{}: {} of {} planned cells have no result yet (e.g. {}); a shard failed or is still running",
+                self.out.display(),
+                missing.len(),
+                self.cells.len(),
+                missing[0]
+            )));
+        }
         let t = Instant::now();
-        self.stage("report", format!("writing {}", out.display()));
-        timings.total_s = start.elapsed().as_secs_f64();
+        self.study
+            .stage("report", format!("writing {}", self.out.display()));
+        self.timings.total_s = self.study_seconds();
         let run = RunData {
-            config: &config,
-            task: task.as_ref(),
-            downstream_id: downstream.id(),
-            generator_id: generator.id(),
-            imbalance: &imbalance,
-            shifts: &shifts,
+            config: &self.config,
+            task: self.task.as_ref(),
+            downstream_id: self.downstream.id(),
+            generator_id: self.generator.id(),
+            imbalance: &analysis.imbalance,
+            shifts: &analysis.shifts,
             pools: &pools,
             records: &records,
-            files: &files,
-            timings: &timings,
-            suite: (data.train.len(), data.test.len()),
+            files: &self.files,
+            timings: &self.timings,
+            suite: (self.data.train.len(), self.data.test.len()),
+            duplicates: merged.duplicates,
+            conflicts: merged.conflicts.len(),
         };
-        let finding = write_outputs(&run, &out, t)?;
-        timings.report_s = t.elapsed().as_secs_f64();
-        timings.total_s = start.elapsed().as_secs_f64();
+        let finding = write_outputs(&run, &self.out, t)?;
+        self.timings.report_s = t.elapsed().as_secs_f64();
+        self.timings.total_s = self.study_seconds();
         Ok(StudyOutcome {
             finding,
             records,
-            out,
-            timings,
+            out: self.out.clone(),
+            timings: self.timings.clone(),
         })
+    }
+
+    fn study_seconds(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
     }
 }
 

@@ -9,6 +9,8 @@ pub mod error;
 mod fit;
 pub mod init;
 pub mod lm;
+pub mod lora_sft;
+mod lora_task;
 pub mod loss;
 pub mod models;
 pub mod params;
@@ -32,5 +34,6 @@ pub use models::{
     CausalLmConfig, Pooling, TransformerClassifier, TransformerClassifierConfig, WordVectors,
 };
 pub use params::{BatchSampling, EarlyStopping, LrDecay, TrainParams};
+pub use lora_sft::{LoraSftTrainer, PrefixCaching};
 pub use sft::{SftPair, SftTrainer};
 pub use tokenizer::{EncodedBatch, SpecialTokens, TextTokenizer, TokenizerConfig, TokenizerKind};

@@ -181,23 +181,7 @@ impl<'a> SftTask<'a> {
             }
             weights.push(w);
         }
-        let axis = &trainer.params.group_axis;
-        let group_names: Vec<String> = train
-            .iter()
-            .filter_map(|p| p.response.groups.value(axis).map(str::to_owned))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let group_ids = train
-            .iter()
-            .map(|p| {
-                p.response
-                    .groups
-                    .value(axis)
-                    .and_then(|v| group_names.iter().position(|g| g == v))
-                    .map_or(-1, |i| i as i64)
-            })
-            .collect();
+        let (group_names, group_ids) = group_ids(train, &trainer.params.group_axis);
         Ok(SftTask {
             train: encode(tokenizer, window, train, "training")?,
             weights,
@@ -329,4 +313,26 @@ impl<M: LanguageModel> Task<M> for SftTask<'_> {
             accuracy: correct / tokens,
         }))
     }
+}
+
+/// The sorted group names on `axis` among the responses of `pairs`, and each pair's index
+/// into them (-1 without a group): the group ids of a `BatchView`.
+pub(crate) fn group_ids(pairs: &[SftPair], axis: &inherit_core::Axis) -> (Vec<String>, Vec<i64>) {
+    let names: Vec<String> = pairs
+        .iter()
+        .filter_map(|p| p.response.groups.value(axis).map(str::to_owned))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let ids = pairs
+        .iter()
+        .map(|p| {
+            p.response
+                .groups
+                .value(axis)
+                .and_then(|v| names.iter().position(|g| g == v))
+                .map_or(-1, |i| i as i64)
+        })
+        .collect();
+    (names, ids)
 }

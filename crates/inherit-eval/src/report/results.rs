@@ -24,11 +24,11 @@
 //! double-counting) the same cells.
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use inherit_core::io::FileLock;
+use inherit_core::io::{FileLock, LockedAppend};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -118,19 +118,12 @@ impl ResultsWriter {
     /// lacks its newline) and [`ResultsWriter::existing`] is left empty.
     fn open_with(path: &Path, read_all: bool) -> Result<Self> {
         let path = path.to_path_buf();
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| inherit_core::Error::io(dir, e))?;
-        }
-        let lock = FileLock::acquire(&path)?;
+        let LockedAppend {
+            mut file,
+            lock,
+            bytes,
+        } = LockedAppend::open(&path)?;
         let io = |e| inherit_core::Error::io(&path, e);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&path)
-            .map_err(io)?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(io)?;
         let (existing, torn_from) = if read_all {
             parse_results(&path, &bytes)?
         } else {

@@ -23,6 +23,11 @@ pub struct BootstrapParams {
     pub seed: u64,
 }
 
+/// The most resamples [`BootstrapParams::check`] accepts: beyond it the run time and the
+/// per-resample storage (one value per metric, group and resample) are unbounded for
+/// no gain in the interval.
+pub const MAX_RESAMPLES: usize = 100_000;
+
 impl Default for BootstrapParams {
     fn default() -> Self {
         BootstrapParams {
@@ -36,10 +41,10 @@ impl Default for BootstrapParams {
 impl BootstrapParams {
     /// Checks the ranges in the table above.
     pub fn check(&self) -> Result<()> {
-        if self.n_boot < 2 {
+        if !(2..=MAX_RESAMPLES).contains(&self.n_boot) {
             return Err(Error::invalid(
                 "n_boot",
-                format!("must be at least 2, got {}", self.n_boot),
+                format!("must be in 2..={MAX_RESAMPLES}, got {}", self.n_boot),
             ));
         }
         if !(self.confidence > 0.0 && self.confidence < 1.0) {
