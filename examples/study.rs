@@ -80,24 +80,27 @@ fn progress_printer() -> impl Fn(&Progress<'_>) + Send + Sync + 'static {
                     ProgressDrawTarget::stderr(),
                 );
                 b.set_style(
-                    ProgressStyle::with_template("cells {bar:30} {pos}/{len} [{elapsed} < {eta}] {msg}")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    ProgressStyle::with_template(
+                        "cells {bar:30} {pos}/{len} [{elapsed} < {eta}] {msg}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
                 );
                 b.set_position(*finished as u64);
                 *bar = Some(b);
             }
             Progress::Cell {
                 done,
-                record,
+                record: r,
                 seconds,
                 ..
             } => {
                 if let Some(b) = bar.as_ref() {
                     b.set_position(*done as u64);
-                    b.set_message(format!(
-                        "{} γ={} {} seed={} ({seconds:.1} s)",
-                        record.bias_type, record.gamma, record.mitigation, record.seed
-                    ));
+                    let cell = format!(
+                        "{} γ={} {} seed={}",
+                        r.bias_type, r.gamma, r.mitigation, r.seed
+                    );
+                    b.set_message(format!("{cell} ({seconds:.1} s)"));
                 }
             }
         }
@@ -110,7 +113,11 @@ fn main() -> ExitCode {
         print!("{}", if args.quick { QUICK_TOML } else { DEFAULT_TOML });
         return ExitCode::SUCCESS;
     }
-    let saved = args.out.as_ref().map(|d| d.join("study.toml")).filter(|p| p.exists());
+    let saved = args
+        .out
+        .as_ref()
+        .map(|d| d.join("study.toml"))
+        .filter(|p| p.exists());
     let config = match (&args.config, &saved) {
         (Some(path), _) => StudyConfig::load(path),
         (None, _) if args.quick => StudyConfig::parse(QUICK_TOML, "configs/quick.toml (embedded)"),
@@ -138,26 +145,29 @@ fn main() -> ExitCode {
         }),
         Some(Stage::Generate) => study.generate().map(|()| None),
         Some(Stage::Run { shard }) => study.run_shard(shard).map(|t| {
-            eprintln!("shard {shard}: {} cells run, {} found finished", t.cells_run, t.cells_skipped);
+            eprintln!(
+                "shard {shard}: {} cells run, {} found finished",
+                t.cells_run, t.cells_skipped
+            );
             None
         }),
         Some(Stage::Report) => study.report().map(Some),
     };
     match outcome {
-        Ok(Some(outcome)) => {
+        Ok(Some(o)) => {
             eprintln!(
                 "done in {:.1} s; outputs in {}",
-                outcome.timings.total_s,
-                outcome.out.display()
+                o.timings.total_s,
+                o.out.display()
             );
-            println!("{}", outcome.finding);
+            println!("{}", o.finding);
             ExitCode::SUCCESS
         }
         Ok(None) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
+            while let Some(s) = source.take() {
                 eprintln!("  caused by: {s}");
                 source = s.source();
             }
