@@ -97,7 +97,8 @@ pub struct BlockLora {
 }
 
 impl BlockLora {
-    fn empty() -> Self {
+    /// A block with no adapted projection.
+    pub(crate) fn empty() -> Self {
         BlockLora {
             q_proj: None,
             k_proj: None,

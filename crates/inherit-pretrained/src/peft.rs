@@ -188,15 +188,7 @@ pub fn load(dir: impl AsRef<Path>, model: &LlamaConfig, device: &Device) -> Resu
     }
     let mut blocks: Vec<Option<BlockLora>> = (0..model.n_layers).map(|_| None).collect();
     for &layer in &layers {
-        let mut block = BlockLora {
-            q_proj: None,
-            k_proj: None,
-            v_proj: None,
-            o_proj: None,
-            gate_proj: None,
-            up_proj: None,
-            down_proj: None,
-        };
+        let mut block = BlockLora::empty();
         for &t in &config.targets {
             let (d_in, d_out) = t.dims(model);
             let a = factor(&found, layer, t, 'A', [config.rank, d_in], &weights_path)?;

@@ -59,20 +59,7 @@ impl<'a> LoraTask<'a> {
         first_layer: usize,
         cache: Option<Arc<Mutex<PrefixCache>>>,
     ) -> Result<Self> {
-        let mut weights = Vec::with_capacity(pairs.len());
-        for pair in pairs {
-            let w = mitigation.map_or(1.0, |m| m.example_weight(&pair.response));
-            if !(w >= 0.0 && w.is_finite()) {
-                return Err(Error::Mitigation {
-                    spec: mitigation.map(|m| m.spec()).unwrap_or_default(),
-                    message: format!(
-                        "weight {w} of `{}` is not finite and >= 0",
-                        pair.response.id
-                    ),
-                });
-            }
-            weights.push(w);
-        }
+        let weights = crate::sft::example_weights(pairs, mitigation)?;
         let (group_names, group_ids) = crate::sft::group_ids(pairs, axis);
         Ok(LoraTask {
             train,

@@ -167,20 +167,7 @@ impl<'a> SftTask<'a> {
         device: &Device,
     ) -> Result<Self> {
         let mitigation = trainer.mitigation.as_deref();
-        let mut weights = Vec::with_capacity(train.len());
-        for pair in train {
-            let w = mitigation.map_or(1.0, |m| m.example_weight(&pair.response));
-            if !(w >= 0.0 && w.is_finite()) {
-                return Err(Error::Mitigation {
-                    spec: mitigation.map(|m| m.spec()).unwrap_or_default(),
-                    message: format!(
-                        "weight {w} of `{}` is not finite and >= 0",
-                        pair.response.id
-                    ),
-                });
-            }
-            weights.push(w);
-        }
+        let weights = example_weights(train, mitigation)?;
         let (group_names, group_ids) = group_ids(train, &trainer.params.group_axis);
         Ok(SftTask {
             train: encode(tokenizer, window, train, "training")?,
@@ -335,4 +322,29 @@ pub(crate) fn group_ids(pairs: &[SftPair], axis: &inherit_core::Axis) -> (Vec<St
         })
         .collect();
     (names, ids)
+}
+
+/// Each pair's example weight from the mitigation (1 without one), checked to be finite
+/// and non-negative.
+pub(crate) fn example_weights(
+    pairs: &[SftPair],
+    mitigation: Option<&dyn Mitigation>,
+) -> Result<Vec<f32>> {
+    pairs
+        .iter()
+        .map(|pair| {
+            let w = mitigation.map_or(1.0, |m| m.example_weight(&pair.response));
+            if w >= 0.0 && w.is_finite() {
+                Ok(w)
+            } else {
+                Err(Error::Mitigation {
+                    spec: mitigation.map(|m| m.spec()).unwrap_or_default(),
+                    message: format!(
+                        "weight {w} of `{}` is not finite and >= 0",
+                        pair.response.id
+                    ),
+                })
+            }
+        })
+        .collect()
 }
