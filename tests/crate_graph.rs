@@ -48,7 +48,10 @@ fn leaf_crates_depend_on_core_only_and_study_wires_the_rest() {
             );
         }
     }
-    assert!(edges["inherit-core"].is_empty(), "inherit-core depends on no workspace crate");
+    assert!(
+        edges["inherit-core"].is_empty(),
+        "inherit-core depends on no workspace crate"
+    );
     let others = edges.len() - 1;
     assert_eq!(
         edges["inherit-study"].len(),

@@ -275,11 +275,8 @@ impl<'a> Augmenter<'a> {
         // pays only for the prompts that failed.
         let mut records = Vec::new();
         let mut out = Vec::with_capacity(prompts.len());
-        for (((key, hit), new), prompt) in keys
-            .into_iter()
-            .zip(cached)
-            .zip(fresh.outputs)
-            .zip(prompts)
+        for (((key, hit), new), prompt) in
+            keys.into_iter().zip(cached).zip(fresh.outputs).zip(prompts)
         {
             match (hit, new) {
                 (Some(old), _) => {

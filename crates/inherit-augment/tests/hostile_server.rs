@@ -376,7 +376,12 @@ fn cached(path: &Path) -> std::collections::BTreeMap<String, String> {
 fn assert_cache_holds_correct_subset(path: &Path) -> usize {
     let cache = cached(path);
     for p in prompts().iter().filter(|p| cache.contains_key(&p.id)) {
-        assert_eq!(cache.get(&p.id), Some(&echo_of(&p.prompt)), "prompt {}", p.id);
+        assert_eq!(
+            cache.get(&p.id),
+            Some(&echo_of(&p.prompt)),
+            "prompt {}",
+            p.id
+        );
     }
     let lines = std::fs::read_to_string(path).unwrap_or_default();
     assert_eq!(lines.lines().count(), cache.len(), "no record doubled");

@@ -17,7 +17,11 @@ use inherit_core::{BiasType, GenerationParams, PartialGeneration, Prompt, TextGe
 #[test]
 fn the_server_backend_returns_finished_completions_beside_the_error() {
     // 400 is not retried: prompt 1 fails at once; with one worker, prompt 2 never starts.
-    let server = serve(vec![Reply::Echo, Reply::Status(400, vec![], "{}"), Reply::Echo]);
+    let server = serve(vec![
+        Reply::Echo,
+        Reply::Status(400, vec![], "{}"),
+        Reply::Echo,
+    ]);
     let cfg = OpenAiConfig {
         concurrency: 1,
         timeout_secs: 2.0,
@@ -32,7 +36,11 @@ fn the_server_backend_returns_finished_completions_beside_the_error() {
     let out = backend.generate_each(&prompts, &GenerationParams::greedy(4));
     assert_eq!(out.outputs, vec![Some("echo: a".to_owned()), None, None]);
     assert!(out.error.is_some());
-    assert!(backend.generate(&prompts, &GenerationParams::greedy(4)).is_err());
+    assert!(
+        backend
+            .generate(&prompts, &GenerationParams::greedy(4))
+            .is_err()
+    );
 }
 
 /// Fails every odd prompt of a batch while `fail` is set.
@@ -46,7 +54,11 @@ impl TextGenerator for Flaky {
         "flaky".into()
     }
 
-    fn generate(&self, prompts: &[Prompt], params: &GenerationParams) -> inherit_core::Result<Vec<String>> {
+    fn generate(
+        &self,
+        prompts: &[Prompt],
+        params: &GenerationParams,
+    ) -> inherit_core::Result<Vec<String>> {
         self.generate_each(prompts, params).into_result()
     }
 
@@ -80,8 +92,11 @@ fn the_augmenter_caches_every_finished_completion_before_failing() {
     let lexicon = default_lexicon(&NameTable::builtin());
     let builder = || {
         PromptBuilder::new(
-            PromptSpec::new("occupation", "contrastive-single-implicit".parse::<BiasType>().unwrap())
-                .seed(3),
+            PromptSpec::new(
+                "occupation",
+                "contrastive-single-implicit".parse::<BiasType>().unwrap(),
+            )
+            .seed(3),
             &Templates::builtin(),
             &NameTable::builtin(),
         )
@@ -104,7 +119,11 @@ fn the_augmenter_caches_every_finished_completion_before_failing() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(cached.len(), 2, "the two finished completions of the batch are cached");
+    assert_eq!(
+        cached.len(),
+        2,
+        "the two finished completions of the batch are cached"
+    );
 
     // The rerun generates only the two that failed.
     flaky.fail.store(false, Ordering::Relaxed);

@@ -160,7 +160,11 @@ pub trait TextGenerator: Send + Sync {
                 outputs: vec![None; prompts.len()],
                 error: Some(Error::backend(
                     self.id(),
-                    format!("returned {} outputs for {} prompts", outputs.len(), prompts.len()),
+                    format!(
+                        "returned {} outputs for {} prompts",
+                        outputs.len(),
+                        prompts.len()
+                    ),
                 )),
             },
             Err(e) => PartialGeneration {
@@ -186,7 +190,11 @@ impl PartialGeneration {
     pub fn into_result(self) -> Result<Vec<String>> {
         match self.error {
             Some(e) => Err(e),
-            None => Ok(self.outputs.into_iter().map(Option::unwrap_or_default).collect()),
+            None => Ok(self
+                .outputs
+                .into_iter()
+                .map(Option::unwrap_or_default)
+                .collect()),
         }
     }
 }

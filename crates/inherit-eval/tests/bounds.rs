@@ -45,10 +45,17 @@ fn a_label_column_with_100k_distinct_values_is_refused() {
     )
     .unwrap_err()
     .to_string();
-    assert!(err.contains("100000 classes") && err.contains(&MAX_CLASSES.to_string()), "{err}");
+    assert!(
+        err.contains("100000 classes") && err.contains(&MAX_CLASSES.to_string()),
+        "{err}"
+    );
     // At the bound it works.
     let y: Vec<usize> = (0..MAX_CLASSES).collect();
     let groups: Vec<String> = (0..MAX_CLASSES).map(|i| format!("g{}", i % 2)).collect();
-    MetricFrame::new(&[Metric::Accuracy], Sample::new(&y, &y), &[SensitiveFeature::new("g", groups)])
-        .unwrap();
+    MetricFrame::new(
+        &[Metric::Accuracy],
+        Sample::new(&y, &y),
+        &[SensitiveFeature::new("g", groups)],
+    )
+    .unwrap();
 }

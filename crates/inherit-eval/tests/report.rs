@@ -45,7 +45,10 @@ fn aggregation_counts_a_duplicated_cell_key_once() {
     let rows = aggregate(&[a, b, dup], 0.95).unwrap();
     let acc = rows.iter().find(|r| r.metric == "accuracy").unwrap();
     assert_eq!(acc.n, 2);
-    assert!((acc.mean - 0.7).abs() < 1e-12, "mean of 0.6 and 0.8, not of all three");
+    assert!(
+        (acc.mean - 0.7).abs() < 1e-12,
+        "mean of 0.6 and 0.8, not of all three"
+    );
 }
 
 /// Width and height from a PNG's IHDR chunk.

@@ -14,13 +14,13 @@ pub mod prefix_cache;
 pub mod sampling;
 pub mod smollm;
 
+pub use bert::MiniLm;
 /// The burn device type (re-exported so users need no direct burn dependency).
 pub use burn::tensor::Device;
-pub use bert::MiniLm;
 pub use error::{Error, Result};
 pub use gguf_tokenizer::{ChatTemplate, GgufTokenizer};
-pub use prefix_cache::{CacheStats, PrefixCache};
+pub use hub::{InnerFile, PackageFile, ensure};
 pub use lora::{LoraAdapters, LoraLlama, LoraPass};
 pub use lora_config::{LayerSelection, LoraConfig, LoraTarget};
-pub use hub::{InnerFile, PackageFile, ensure};
+pub use prefix_cache::{CacheStats, PrefixCache};
 pub use smollm::{AdapterMode, FinishReason, Generation, ScorePrefix, SmolLm};

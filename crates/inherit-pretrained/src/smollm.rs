@@ -32,8 +32,8 @@ use crate::lora::LoraPass;
 use crate::sampling::next_token;
 
 mod adapter;
-pub use adapter::AdapterMode;
 use adapter::Adapter;
+pub use adapter::AdapterMode;
 
 /// Default number of prompts run together.
 pub const DEFAULT_MAX_BATCH: usize = 16;
@@ -501,10 +501,9 @@ impl TextGenerator for SmolLm {
             .path
             .file_name()
             .map_or_else(|| "gguf".into(), |f| f.to_string_lossy().into_owned());
-        let adapter = self
-            .adapter
-            .as_ref()
-            .map_or_else(String::new, |a| format!(" + lora sha256:{}", a.fingerprint()));
+        let adapter = self.adapter.as_ref().map_or_else(String::new, |a| {
+            format!(" + lora sha256:{}", a.fingerprint())
+        });
         format!(
             "{file} sha256:{}{adapter} (inherit-pretrained llama on burn)",
             self.sha256

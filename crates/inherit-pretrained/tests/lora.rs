@@ -287,7 +287,9 @@ fn a_fine_tuned_model_serves_through_the_generation_and_scoring_path() {
     // Scoring equals the explicit adapted forward pass, in both modes.
     let text = "The nurse said that the doctor".to_owned();
     let ids = ids(base);
-    let seq: Vec<u32> = std::iter::once(base.score_prefix_id()).chain(ids.iter().copied()).collect();
+    let seq: Vec<u32> = std::iter::once(base.score_prefix_id())
+        .chain(ids.iter().copied())
+        .collect();
     let (adapters, _) = on_the_fly.adapter().unwrap();
     let rows = logprobs(base.model(), &seq, Some(adapters));
     let vocab = base.config().vocab;
@@ -300,7 +302,10 @@ fn a_fine_tuned_model_serves_through_the_generation_and_scoring_path() {
     for lm in [&merged, &on_the_fly] {
         let total = lm.score(std::slice::from_ref(&text)).unwrap()[0].total;
         assert!((total - explicit).abs() < 1e-3, "{total} vs {explicit}");
-        assert!((total - base_total).abs() > 0.1, "the adapter changes the score");
+        assert!(
+            (total - base_total).abs() > 0.1,
+            "the adapter changes the score"
+        );
     }
 
     // Batched greedy generation: the same texts merged or on the fly, and the same as
@@ -315,7 +320,16 @@ fn a_fine_tuned_model_serves_through_the_generation_and_scoring_path() {
     let b = on_the_fly.generate(&prompts, &params).unwrap();
     assert_eq!(a, b);
     for (p, want) in prompts.iter().zip(&a) {
-        assert_eq!(&on_the_fly.generate(std::slice::from_ref(p), &params).unwrap()[0], want);
+        assert_eq!(
+            &on_the_fly
+                .generate(std::slice::from_ref(p), &params)
+                .unwrap()[0],
+            want
+        );
     }
-    assert!(merged.with_adapter(nonzero(&config, base, 1), AdapterMode::Merged).is_err());
+    assert!(
+        merged
+            .with_adapter(nonzero(&config, base, 1), AdapterMode::Merged)
+            .is_err()
+    );
 }

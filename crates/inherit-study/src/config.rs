@@ -244,7 +244,11 @@ impl StudyConfig {
         if !TASKS.contains(&self.task.kind.as_str()) {
             return err(
                 "task.kind",
-                format!("unknown task `{}`; known: {}", self.task.kind, TASKS.join(", ")),
+                format!(
+                    "unknown task `{}`; known: {}",
+                    self.task.kind,
+                    TASKS.join(", ")
+                ),
             );
         }
         if let Err(e) = self.task.axis.parse::<Axis>() {

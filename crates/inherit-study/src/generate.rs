@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use inherit_augment::{AugmentParams, AugmentReport, Augmenter, NameTable, PromptBuilder, Templates};
+use inherit_augment::{
+    AugmentParams, AugmentReport, Augmenter, NameTable, PromptBuilder, Templates,
+};
 use inherit_core::{BiasType, Dataset, GenerationParams, Lexicon, TextGenerator};
 use inherit_eval::misalign::{GroupDistribution, GroupSource, TargetTest};
 use serde::{Deserialize, Serialize};

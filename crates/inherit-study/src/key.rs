@@ -64,9 +64,7 @@ mod tests {
 
     #[test]
     fn keys_change_with_any_part_and_name_it() {
-        let a = KeyParts::default()
-            .with("task", "t1")
-            .with("seed", "1");
+        let a = KeyParts::default().with("task", "t1").with("seed", "1");
         let b = a.clone().with("seed", "2");
         assert_ne!(a.key(), b.key());
         assert_eq!(a.key(), a.clone().key(), "deterministic");

@@ -74,8 +74,9 @@ pub fn embedder(
         "minilm" => {
             let dir = match &cfg.bert_dir {
                 Some(d) => d.clone(),
-                None => hub::Hub::from_env()?
-                    .ensure_extracted(&hub::MINILM_ZIP, &hub::MINILM_FILES)?,
+                None => {
+                    hub::Hub::from_env()?.ensure_extracted(&hub::MINILM_ZIP, &hub::MINILM_FILES)?
+                }
             };
             files.push(ModelFile {
                 role: "embedder (all-MiniLM-L6-v2 safetensors)".into(),

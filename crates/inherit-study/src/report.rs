@@ -13,8 +13,8 @@ use std::time::Instant;
 use inherit_core::{Dataset, Origin};
 use inherit_eval::misalign::{MeanDistance, MmdResult};
 use inherit_eval::report::{
-    ResultRecord, aggregate, group_imbalance_chart, markdown_table,
-    metric_vs_gamma, save_plot, write_csv,
+    ResultRecord, aggregate, group_imbalance_chart, markdown_table, metric_vs_gamma, save_plot,
+    write_csv,
 };
 use inherit_eval::stats::{holm_bonferroni, paired_t_test};
 use serde::{Deserialize, Serialize};
@@ -150,7 +150,13 @@ fn fmt_share(a: usize, b: usize) -> String {
 }
 
 /// `metric` per seed for one (bias type, γ, mitigation).
-fn series(records: &[ResultRecord], bias: &str, gamma: f64, mitigation: &str, metric: &str) -> BTreeMap<u64, f64> {
+fn series(
+    records: &[ResultRecord],
+    bias: &str,
+    gamma: f64,
+    mitigation: &str,
+    metric: &str,
+) -> BTreeMap<u64, f64> {
     records
         .iter()
         .filter(|r| r.bias_type == bias && r.gamma == gamma && r.mitigation == mitigation)
@@ -248,7 +254,11 @@ pub fn effects(data: &RunData<'_>) -> Vec<Effect> {
 }
 
 fn significance(p: f64) -> &'static str {
-    if p < 0.05 { "significant" } else { "not significant" }
+    if p < 0.05 {
+        "significant"
+    } else {
+        "not significant"
+    }
 }
 
 /// A plain-English paragraph computed from the numbers.
@@ -288,7 +298,11 @@ fn finding(data: &RunData<'_>, inherit: &[Inheritance], effects: &[Effect]) -> S
         );
     }
     for i in inherit {
-        let verb = if i.mean_top > i.mean_base { "rose" } else { "did not rise" };
+        let verb = if i.mean_top > i.mean_base {
+            "rose"
+        } else {
+            "did not rise"
+        };
         let test = if i.n < 2 || i.p_value.is_nan() {
             format!("{} seed(s): no paired test", i.n)
         } else {
@@ -356,8 +370,7 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
     for bias in &cfg.bias_types {
         for m in &metrics {
             let chart = metric_vs_gamma(&rows, task.name(), bias, &data.downstream_id, &m.name)?;
-            let (svg, png) =
-                save_plot(&chart.to_svg()?, plots.join(format!("{}-{bias}", m.name)))?;
+            let (svg, png) = save_plot(&chart.to_svg()?, plots.join(format!("{}-{bias}", m.name)))?;
             plot_files.push((m.name.clone(), bias.clone(), svg, png));
         }
     }
@@ -395,7 +408,10 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
         data.downstream_id,
         cfg.downstream.epochs,
     );
-    let _ = writeln!(md, "## Group data misalignment: the generator under neutral prompts\n");
+    let _ = writeln!(
+        md,
+        "## Group data misalignment: the generator under neutral prompts\n"
+    );
     let _ = writeln!(
         md,
         "| label | {a} | {b} | undetermined | {a} share | χ² vs 50/50 p |\n|---|---:|---:|---:|---:|---:|",
@@ -421,7 +437,11 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
     }
     let _ = writeln!(md, "\n![group imbalance]({})\n", rel(out, &imb_svg));
 
-    let _ = writeln!(md, "## The augmented pools (inferred `{}` per label)\n", g.axis);
+    let _ = writeln!(
+        md,
+        "## The augmented pools (inferred `{}` per label)\n",
+        g.axis
+    );
     let _ = writeln!(
         md,
         "| bias type | label | {a} | {b} | other or undetermined | {a} share |\n|---|---|---:|---:|---:|---:|",
@@ -431,12 +451,19 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
     for (bias, pool) in data.pools {
         for label in &pool.labels {
             let (a, b, u) = group_counts(data, pool, label);
-            let _ = writeln!(md, "| {bias} | {label} | {a} | {b} | {u} | {} |", fmt_share(a, b));
+            let _ = writeln!(
+                md,
+                "| {bias} | {label} | {a} | {b} | {u} | {} |",
+                fmt_share(a, b)
+            );
         }
     }
     let _ = writeln!(md);
 
-    let _ = writeln!(md, "## Data distribution misalignment: original vs augmented embeddings\n");
+    let _ = writeln!(
+        md,
+        "## Data distribution misalignment: original vs augmented embeddings\n"
+    );
     if data.shifts.is_empty() {
         let _ = writeln!(md, "Skipped (no embedding model configured).\n");
     } else {
@@ -459,7 +486,10 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
         let _ = writeln!(md);
     }
 
-    let _ = writeln!(md, "## Downstream metrics against γ (mean ± 95% CI half-width over seeds)\n");
+    let _ = writeln!(
+        md,
+        "## Downstream metrics against γ (mean ± 95% CI half-width over seeds)\n"
+    );
     for m in &metrics {
         let _ = writeln!(md, "- `{}`: {}", m.name, m.description);
     }
@@ -471,11 +501,17 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
         let _ = writeln!(md, "![{metric} vs γ ({bias})]({})", rel(out, svg));
     }
 
-    let _ = writeln!(md, "\n## Inheritance: γ = 0 vs the largest γ without mitigation (`{metric}`, paired t-test over seeds)\n");
+    let _ = writeln!(
+        md,
+        "\n## Inheritance: γ = 0 vs the largest γ without mitigation (`{metric}`, paired t-test over seeds)\n"
+    );
     if inherit.is_empty() {
         let _ = writeln!(md, "Needs γ = 0 and a larger γ in the grid.\n");
     } else {
-        let _ = writeln!(md, "| bias type | γ | at γ = 0 | at γ | seeds | p |\n|---|---:|---:|---:|---:|---:|");
+        let _ = writeln!(
+            md,
+            "| bias type | γ | at γ = 0 | at γ | seeds | p |\n|---|---:|---:|---:|---:|---:|"
+        );
         for i in &inherit {
             let _ = writeln!(
                 md,
@@ -490,9 +526,15 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
         }
         let _ = writeln!(md);
     }
-    let _ = writeln!(md, "## Mitigations vs none (`{metric}`; paired t-test over seeds, Holm-corrected)\n");
+    let _ = writeln!(
+        md,
+        "## Mitigations vs none (`{metric}`; paired t-test over seeds, Holm-corrected)\n"
+    );
     if effects.is_empty() {
-        let _ = writeln!(md, "Not enough seeds for tests (two or more paired seeds needed).\n");
+        let _ = writeln!(
+            md,
+            "Not enough seeds for tests (two or more paired seeds needed).\n"
+        );
     } else {
         let _ = writeln!(
             md,

@@ -237,7 +237,10 @@ impl Study {
         };
         let data = task.data()?;
         let t = Instant::now();
-        self.stage("models", "loading the generator, embedder and downstream model");
+        self.stage(
+            "models",
+            "loading the generator, embedder and downstream model",
+        );
         let mut files: Vec<ModelFile> = Vec::new();
         let generator = match self.generator.take() {
             Some(g) => g,
@@ -252,7 +255,12 @@ impl Study {
             None => downstream::from_config(&config)?,
         };
         timings.models_s = t.elapsed().as_secs_f64();
-        let cells = plan(&config, task.as_ref(), generator.as_ref(), downstream.as_ref());
+        let cells = plan(
+            &config,
+            task.as_ref(),
+            generator.as_ref(),
+            downstream.as_ref(),
+        );
         let names = NameTable::builtin();
         let mut lexicon: Lexicon = inherit_data::lexicons::default_lexicon();
         lexicon.merge(&inherit_augment::default_lexicon(&names));
@@ -426,8 +434,10 @@ impl Prepared {
         for (id, bias) in config.bias_types.iter().zip(config.bias_types_parsed()) {
             let t = Instant::now();
             let n = config.generator.augmented_per_label * labels.len();
-            self.study
-                .stage("augment", format!("generating D_a for `{id}` ({n} examples)"));
+            self.study.stage(
+                "augment",
+                format!("generating D_a for `{id}` ({n} examples)"),
+            );
             let (pool, report) = gen_ctx.generate(bias, n)?;
             pool.write_jsonl(self.pool_path(id))?;
             self.study.stage(
@@ -440,8 +450,15 @@ impl Prepared {
             augment_s += t.elapsed().as_secs_f64();
             if let Some(embedder) = &self.embedder {
                 let t = Instant::now();
-                self.study.stage("shift", format!("embedding shift of `{id}`"));
-                shifts.push(shift(embedder.as_ref(), id, &self.data.train, &pool, config)?);
+                self.study
+                    .stage("shift", format!("embedding shift of `{id}`"));
+                shifts.push(shift(
+                    embedder.as_ref(),
+                    id,
+                    &self.data.train,
+                    &pool,
+                    config,
+                )?);
                 shift_s += t.elapsed().as_secs_f64();
             }
         }
@@ -474,7 +491,10 @@ impl Prepared {
             Err(e) => return Err(Error::io(&path, e)),
         };
         let analysis: Analysis = serde_json::from_str(&text).map_err(|e| {
-            Error::Unsupported(format!("{}: {e}; rerun the generation stage", path.display()))
+            Error::Unsupported(format!(
+                "{}: {e}; rerun the generation stage",
+                path.display()
+            ))
         })?;
         if analysis.generator != self.generator_part() {
             return Err(Error::ChangedConfig {

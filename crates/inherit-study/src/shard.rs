@@ -52,7 +52,11 @@ impl FromStr for Shard {
 
     fn from_str(s: &str) -> Result<Self> {
         let bad = |msg: &str| {
-            Error::config("--shard", "shard", format!("`{s}`: {msg} (expected I/N with 0 <= I < N)"))
+            Error::config(
+                "--shard",
+                "shard",
+                format!("`{s}`: {msg} (expected I/N with 0 <= I < N)"),
+            )
         };
         let (i, n) = s.split_once('/').ok_or_else(|| bad("no `/`"))?;
         let index: u32 = i.trim().parse().map_err(|_| bad("I is not a number"))?;
@@ -108,7 +112,9 @@ pub fn results_files(out: &Path) -> Result<Vec<PathBuf>> {
     for entry in entries {
         let path = entry.map_err(|e| Error::io(out, e))?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name == "results.jsonl" || (name.starts_with("results.shard-") && name.ends_with(".jsonl")) {
+        if name == "results.jsonl"
+            || (name.starts_with("results.shard-") && name.ends_with(".jsonl"))
+        {
             files.push(path);
         }
     }

@@ -34,8 +34,7 @@ impl StandInGenerator {
             seed: derive_seed(seed, "stand-in-generator"),
             ..Default::default()
         })?;
-        let mut pool: BTreeMap<(String, String), Vec<String>> =
-            Default::default();
+        let mut pool: BTreeMap<(String, String), Vec<String>> = Default::default();
         for e in &suite.train.examples {
             let key = (
                 e.label.clone().unwrap_or_default(),

@@ -23,10 +23,9 @@ fn the_report_shows_the_stand_in_skew_inherited_at_gamma_half() {
         c.downstream.embed_dim = 32;
     });
     let outcome = Study::new(config).run().unwrap();
-    let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(outcome.out.join("manifest.json")).unwrap(),
-    )
-    .unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(outcome.out.join("manifest.json")).unwrap())
+            .unwrap();
     let inh = &manifest["inheritance"][0];
     assert_eq!(inh["metric"], "tpr_gap_rms");
     assert_eq!(inh["n"], 6);
@@ -35,10 +34,16 @@ fn the_report_shows_the_stand_in_skew_inherited_at_gamma_half() {
         inh["mean_top"].as_f64().unwrap(),
         inh["p_value"].as_f64().unwrap(),
     );
-    assert!(top > base, "TPR gap at γ = 0.5 ({top}) not above γ = 0 ({base})");
+    assert!(
+        top > base,
+        "TPR gap at γ = 0.5 ({top}) not above γ = 0 ({base})"
+    );
     assert!(p < 0.05, "paired p = {p}");
     let report = std::fs::read_to_string(outcome.out.join("report.md")).unwrap();
-    assert!(report.contains("rose from"), "the finding states the rise:\n{report}");
+    assert!(
+        report.contains("rose from"),
+        "the finding states the rise:\n{report}"
+    );
 
     // Directional bias amplification: not zero by construction at γ = 0, and positive
     // (predictions lean the generator's way) at γ = 0.5.
@@ -53,5 +58,10 @@ fn the_report_shows_the_stand_in_skew_inherited_at_gamma_half() {
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     assert!(amp(0.0).iter().any(|v| *v != 0.0), "{:?}", amp(0.0));
     assert!(mean(&amp(0.5)) > 0.0, "{:?}", amp(0.5));
-    assert!(mean(&amp(0.5)) > mean(&amp(0.0)), "{:?} vs {:?}", amp(0.5), amp(0.0));
+    assert!(
+        mean(&amp(0.5)) > mean(&amp(0.0)),
+        "{:?} vs {:?}",
+        amp(0.5),
+        amp(0.0)
+    );
 }

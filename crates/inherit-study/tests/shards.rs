@@ -14,7 +14,9 @@ fn by_key(mut records: Vec<ResultRecord>) -> Vec<ResultRecord> {
 #[test]
 fn sharded_runs_merge_to_the_single_process_results() {
     let dir = tempfile::tempdir().unwrap();
-    let single = Study::new(common::tiny(&dir.path().join("single"))).run().unwrap();
+    let single = Study::new(common::tiny(&dir.path().join("single")))
+        .run()
+        .unwrap();
 
     let out = dir.path().join("sharded");
     let cfg = common::tiny(&out);
@@ -24,25 +26,39 @@ fn sharded_runs_merge_to_the_single_process_results() {
     assert!(out.join("study.toml").exists());
 
     // Before the generation stage, a shard refuses to run.
-    let err = Study::new(cfg.clone()).run_shard("0/3".parse().unwrap()).unwrap_err();
+    let err = Study::new(cfg.clone())
+        .run_shard("0/3".parse().unwrap())
+        .unwrap_err();
     assert!(err.to_string().contains("study generate"), "{err}");
     Study::new(cfg.clone()).generate().unwrap();
 
     // The report refuses while shards are missing, naming how many cells lack a result.
-    Study::new(cfg.clone()).run_shard("0/3".parse().unwrap()).unwrap();
+    Study::new(cfg.clone())
+        .run_shard("0/3".parse().unwrap())
+        .unwrap();
     let err = Study::new(cfg.clone()).report().unwrap_err().to_string();
     assert!(err.contains("planned cells have no result"), "{err}");
 
     let mut run_total = 0;
     for i in 1..3 {
-        let t = Study::new(cfg.clone()).run_shard(Shard { index: i, count: 3 }).unwrap();
+        let t = Study::new(cfg.clone())
+            .run_shard(Shard { index: i, count: 3 })
+            .unwrap();
         run_total += t.cells_run;
     }
-    let shard0 = read_results(out.join("results.shard-0.jsonl")).unwrap().records;
-    assert_eq!(run_total + shard0.len(), 12, "every cell ran in exactly one shard");
+    let shard0 = read_results(out.join("results.shard-0.jsonl"))
+        .unwrap()
+        .records;
+    assert_eq!(
+        run_total + shard0.len(),
+        12,
+        "every cell ran in exactly one shard"
+    );
 
     // A resubmitted shard finds its cells finished.
-    let again = Study::new(cfg.clone()).run_shard("1/3".parse().unwrap()).unwrap();
+    let again = Study::new(cfg.clone())
+        .run_shard("1/3".parse().unwrap())
+        .unwrap();
     assert_eq!(again.cells_run, 0);
 
     // A record appended twice (e.g. by a shard killed after its append and rerun from an

@@ -11,8 +11,8 @@ use inherit_study::config::SHIPPED;
 fn every_shipped_config_runs_one_cell_per_mitigation() {
     for (name, text) in SHIPPED {
         let dir = tempfile::tempdir().unwrap();
-        let parsed = inherit_study::StudyConfig::parse(text, name)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let parsed =
+            inherit_study::StudyConfig::parse(text, name).unwrap_or_else(|e| panic!("{name}: {e}"));
         let mut c = parsed.into_inner();
         c.out = dir.path().join(name);
         c.bias_types.truncate(1);

@@ -35,7 +35,11 @@ fn tiny_study_writes_every_output_and_resumes() {
 
     // The results schema: one record per cell with the documented metrics and its key.
     let results = read_results(out.join("results.jsonl")).unwrap();
-    assert_eq!(results.records.len(), 2 * 3 * 2, "gammas x mitigations x seeds");
+    assert_eq!(
+        results.records.len(),
+        2 * 3 * 2,
+        "gammas x mitigations x seeds"
+    );
     let mut keys: Vec<&str> = results.records.iter().map(|r| r.key.as_str()).collect();
     keys.sort();
     keys.dedup();
@@ -44,7 +48,15 @@ fn tiny_study_writes_every_output_and_resumes() {
         assert_eq!(r.task, "occupation");
         assert_eq!(r.bias_type, "contrastive-single-explicit");
         assert_eq!(r.model, "bag-of-embeddings");
-        for part in ["schema", "task", "generator", "downstream", "gamma", "mitigation", "seed"] {
+        for part in [
+            "schema",
+            "task",
+            "generator",
+            "downstream",
+            "gamma",
+            "mitigation",
+            "seed",
+        ] {
             assert!(r.key_parts.contains_key(part), "key part {part} missing");
         }
         for key in [
@@ -99,7 +111,10 @@ fn tiny_study_writes_every_output_and_resumes() {
     let mut b = read_results(&path).unwrap().records;
     a.sort_by_key(key);
     b.sort_by_key(key);
-    assert_eq!(a, b, "a resumed run gives the same results as an uninterrupted one");
+    assert_eq!(
+        a, b,
+        "a resumed run gives the same results as an uninterrupted one"
+    );
 }
 
 #[test]
@@ -118,7 +133,10 @@ fn a_changed_config_is_named_and_never_mixed() {
         other => panic!("expected a changed-config error, got {other:?}"),
     }
     let message = Study::new(changed.clone()).run().unwrap_err().to_string();
-    assert!(message.contains("downstream") && message.contains("--recompute"), "{message}");
+    assert!(
+        message.contains("downstream") && message.contains("--recompute"),
+        "{message}"
+    );
 
     // Same for the generator's sampling and the task's data size.
     let gen_changed = common::tiny_with(&out, |c| c.generator.temperature = 0.5);
@@ -138,8 +156,17 @@ fn a_changed_config_is_named_and_never_mixed() {
     }
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
-    assert_eq!(manifest["cells"], 12, "the report counts this configuration's cells only");
-    assert_eq!(read_results(out.join("results.jsonl")).unwrap().records.len(), 24);
+    assert_eq!(
+        manifest["cells"], 12,
+        "the report counts this configuration's cells only"
+    );
+    assert_eq!(
+        read_results(out.join("results.jsonl"))
+            .unwrap()
+            .records
+            .len(),
+        24
+    );
 }
 
 #[test]
@@ -151,9 +178,15 @@ fn bad_configs_name_the_key() {
     let err = parse(&common::TINY.replace("seeds = [1, 2]", "seeds = [1, 2]\ncolour = 3"));
     assert!(err.contains("colour"), "{err}");
     let err = parse(&common::TINY.replace("\"mask\"", "\"maks\""));
-    assert!(err.contains("mitigations[1]") && err.contains("maks"), "{err}");
+    assert!(
+        err.contains("mitigations[1]") && err.contains("maks"),
+        "{err}"
+    );
     let err = parse(&common::TINY.replace("model = \"bag\"", "model = \"forest\""));
-    assert!(err.contains("downstream.model") && err.contains("bert"), "{err}");
+    assert!(
+        err.contains("downstream.model") && err.contains("bert"),
+        "{err}"
+    );
     let err = parse(&common::TINY.replace("kind = \"occupation\"", "kind = \"poetry\""));
     assert!(err.contains("task.kind"), "{err}");
     let err = parse(&common::TINY.replace("axis = \"gender\"", "axis = \"\""));
@@ -166,7 +199,10 @@ fn a_second_run_on_the_same_folder_is_refused_naming_the_holder() {
     let out = dir.path().join("run");
     // Another run holds the results file (as `Study::run` does for its whole length).
     let _held = inherit_eval::report::ResultsWriter::open(out.join("results.jsonl")).unwrap();
-    let err = Study::new(common::tiny(&out)).run().unwrap_err().to_string();
+    let err = Study::new(common::tiny(&out))
+        .run()
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains(&std::process::id().to_string()),
         "the error names the holder's pid: {err}"

@@ -29,11 +29,11 @@ pub use device::DeviceSpec;
 pub use error::{Error, Result};
 pub use fit::{EpochLog, TrainReport, ValMetrics};
 pub use lm::{TrainedLm, render_prompt};
+pub use lora_sft::{LoraSftTrainer, PrefixCaching};
 pub use models::{
     BagOfEmbeddings, BagOfEmbeddingsConfig, BertClassifier, BertClassifierConfig, CausalLm,
     CausalLmConfig, Pooling, TransformerClassifier, TransformerClassifierConfig, WordVectors,
 };
 pub use params::{BatchSampling, EarlyStopping, LrDecay, TrainParams};
-pub use lora_sft::{LoraSftTrainer, PrefixCaching};
 pub use sft::{SftPair, SftTrainer};
 pub use tokenizer::{EncodedBatch, SpecialTokens, TextTokenizer, TokenizerConfig, TokenizerKind};

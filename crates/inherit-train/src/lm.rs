@@ -16,8 +16,8 @@ use inherit_core::{
 use crate::base::{LanguageModel, ModelConfig, ModelShape, TokenBatch, to_host};
 use crate::checkpoint;
 use crate::error::{Error, Result};
-use inherit_pretrained::sampling::next_token;
 use crate::tokenizer::{EncodedBatch, TextTokenizer};
+use inherit_pretrained::sampling::next_token;
 
 /// Texts per forward pass when scoring.
 const SCORE_BATCH: usize = 32;

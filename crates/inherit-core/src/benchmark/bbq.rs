@@ -1,8 +1,8 @@
 //! BBQ (Parrish et al. 2022): items, their stereotyped target and predictions.
 
+use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
-use serde::{Deserialize, Deserializer, Serialize};
 
 /// The eleven BBQ categories (one upstream file each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -565,5 +565,4 @@ mod tests {
         let back: BbqItem = serde_json::from_value(serde_json::to_value(&it).unwrap()).unwrap();
         assert_eq!(back, it);
     }
-
 }

@@ -1,7 +1,7 @@
 //! CrowS-Pairs (Nangia et al. 2020): sentence pairs and the direction of the stereotype.
 
-use std::fmt;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// Whether a CrowS-Pairs `sent_more` expresses a stereotype or violates one (upstream
 /// column `stereo_antistereo`).

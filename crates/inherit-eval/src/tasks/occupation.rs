@@ -39,7 +39,9 @@ impl OccupationReport {
                     .iter()
                     .zip(&self.groups)
                     .filter(|(_, gr)| gr.as_str() == g)
-                    .fold((0usize, 0usize), |(h, n), (p, _)| (h + usize::from(*p == c), n + 1));
+                    .fold((0usize, 0usize), |(h, n), (p, _)| {
+                        (h + usize::from(*p == c), n + 1)
+                    });
                 hit as f64 / n.max(1) as f64
             };
             max = max.max((rate(group_a) - rate(group_b)).abs());

@@ -80,7 +80,11 @@ pub fn from_config(config: &ValidStudyConfig) -> Result<Box<dyn Downstream>> {
         .map_err(Error::Train)?;
     let d = &config.downstream;
     match d.model.as_str() {
-        "bag" => Ok(Box::new(SmallClassifier::new(SmallKind::Bag, d.clone(), device))),
+        "bag" => Ok(Box::new(SmallClassifier::new(
+            SmallKind::Bag,
+            d.clone(),
+            device,
+        ))),
         "transformer" => Ok(Box::new(SmallClassifier::new(
             SmallKind::Transformer,
             d.clone(),

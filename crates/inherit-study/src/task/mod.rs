@@ -104,8 +104,11 @@ pub trait Task: Send + Sync {
     fn adopt(&self, generated: Vec<Example>) -> Vec<Example>;
 
     /// Evaluates a trained model into named metrics.
-    fn evaluate(&self, model: &dyn TrainedModel, input: &EvalInput<'_>)
-    -> Result<BTreeMap<String, f64>>;
+    fn evaluate(
+        &self,
+        model: &dyn TrainedModel,
+        input: &EvalInput<'_>,
+    ) -> Result<BTreeMap<String, f64>>;
 
     /// The metrics the report tabulates and plots, the headline first.
     fn key_metrics(&self) -> Vec<MetricInfo>;

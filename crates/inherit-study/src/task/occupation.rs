@@ -114,8 +114,7 @@ impl Task for OccupationTask {
             Error::Unsupported("the occupation task needs a classifier as downstream model".into())
         })?;
         let (a, b) = (self.groups.a.as_str(), self.groups.b.as_str());
-        let report =
-            evaluate_occupation(classifier, input.test, &self.groups.axis, a, b, 64)?;
+        let report = evaluate_occupation(classifier, input.test, &self.groups.axis, a, b, 64)?;
         let mut m = BTreeMap::new();
         m.insert("accuracy".into(), report.frame.overall("accuracy")?);
         m.insert("macro_f1".into(), report.frame.overall("macro_f1")?);
@@ -178,7 +177,10 @@ impl Task for OccupationTask {
                 format!("RMS over occupations of the {a} − {b} TPR gap"),
             ),
             MetricInfo::new("accuracy", "test accuracy"),
-            MetricInfo::new("accuracy_gap", format!("accuracy on {a} minus accuracy on {b}")),
+            MetricInfo::new(
+                "accuracy_gap",
+                format!("accuracy on {a} minus accuracy on {b}"),
+            ),
             MetricInfo::new(
                 "dp_gap_max",
                 format!("largest {a} − {b} gap in the rate of predicting an occupation"),

@@ -12,14 +12,14 @@ use burn::tensor::Device;
 use inherit_core::SeededRng;
 use serde::{Deserialize, Serialize};
 
-use inherit_pretrained::bert::{Bert, load_weights, read_config};
-use inherit_pretrained::hub;
 use crate::base::{
     ClassifierModel, ClassifierOutput, ModelConfig, ModelShape, TokenBatch, masked_mean,
 };
 use crate::error::{Error, Result};
 use crate::init::ParamInit;
 use crate::tokenizer::{TextTokenizer, TokenizerConfig};
+use inherit_pretrained::bert::{Bert, load_weights, read_config};
+use inherit_pretrained::hub;
 
 /// Where the pretrained encoder is.
 ///
