@@ -587,7 +587,7 @@ fn load(gguf: &Gguf, name: &str, dims: &[usize]) -> Result<Vec<f32>> {
 }
 
 /// The `[cols, rows]` row-major transpose of a `[rows, cols]` row-major matrix.
-fn transpose(w: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+pub(crate) fn transpose(w: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     let mut out = vec![0.0; w.len()];
     for (r, row) in w.chunks_exact(cols).enumerate() {
         for (c, &v) in row.iter().enumerate() {

@@ -20,7 +20,7 @@ use inherit_core::{SeededRng, derive_seed, seeded_rng};
 use rand::RngExt;
 
 use crate::error::{Error, Result};
-use crate::llama::{Llama, LlamaConfig};
+use crate::llama::{Llama, LlamaConfig, transpose};
 use crate::lora_config::{LoraConfig, LoraTarget};
 
 /// The two factors of one adapted projection (burn layout, `x A B`).
@@ -347,17 +347,6 @@ impl LoraLlama {
             adapters,
         })
     }
-}
-
-/// The `[cols, rows]` row-major transpose of a `[rows, cols]` row-major matrix.
-fn transpose(w: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut out = vec![0.0; w.len()];
-    for (r, row) in w.chunks_exact(cols).enumerate() {
-        for (c, &v) in row.iter().enumerate() {
-            out[c * rows + r] = v;
-        }
-    }
-    out
 }
 
 /// Reads a float tensor back to the host.

@@ -59,7 +59,7 @@ impl TextGenerator for StandInGenerator {
         prompts: &[inherit_core::Prompt],
         params: &inherit_core::GenerationParams,
     ) -> inherit_core::Result<Vec<String>> {
-        Ok(prompts
+        prompts
             .iter()
             .map(|p| {
                 let text = p.flatten().to_lowercase();
@@ -67,18 +67,26 @@ impl TextGenerator for StandInGenerator {
                     .labels
                     .iter()
                     .find(|l| text.contains(&l.replace('_', " ")))
+                    .or(self.labels.first())
                     .cloned()
-                    .unwrap_or_else(|| self.labels[0].clone());
+                    .unwrap_or_default();
                 let mut rng = seeded_rng(derive_seed(params.seed, &text));
                 let gender = if rng.random::<f64>() < stand_in_female_share(&label) {
                     "female"
                 } else {
                     "male"
                 };
-                let texts = &self.pool[&(label, gender.to_owned())];
-                texts[rng.random_range(0..texts.len())].clone()
+                match self.pool.get(&(label.clone(), gender.to_owned())) {
+                    Some(texts) if !texts.is_empty() => {
+                        Ok(texts[rng.random_range(0..texts.len())].clone())
+                    }
+                    _ => Err(inherit_core::Error::backend(
+                        self.id(),
+                        format!("no {gender} biography of `{label}` in the stand-in's pool"),
+                    )),
+                }
             })
-            .collect())
+            .collect()
     }
 }
 

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use inherit_core::Dataset;
 use inherit_mitigate::Mitigation;
-use inherit_train::{BertClassifierConfig, ClassifierTrainer, DeviceSpec};
+use inherit_train::{BertClassifierConfig, DeviceSpec};
 
-use super::{ClassifierModel, Downstream, TrainedModel, train_params};
+use super::{ClassifierModel, Downstream, TrainedModel, trainer};
 use crate::config::DownstreamConfig;
 use crate::error::Result;
 
@@ -68,8 +68,7 @@ impl Downstream for BertDownstream {
         seed: u64,
     ) -> Result<Box<dyn TrainedModel>> {
         let tokenizer = self.bert.tokenizer(self.config.max_len)?;
-        let trainer = ClassifierTrainer::new(train_params(&self.config, self.device, train, seed))?
-            .with_mitigation(mitigation);
+        let trainer = trainer(&self.config, self.device, train, seed, mitigation)?;
         let (model, _) = trainer.fit(&self.bert, tokenizer, train, None)?;
         Ok(Box::new(ClassifierModel(Box::new(model))))
     }

@@ -97,17 +97,19 @@ pub fn from_config(config: &ValidStudyConfig) -> Result<Box<dyn Downstream>> {
     }
 }
 
-/// Training parameters shared by the built-in downstream models: batches that hold both
-/// sources when the mix has both (so a loss-based mitigation sees both in every batch).
-pub(crate) fn train_params(
+/// The classifier trainer shared by the built-in downstream models, with `mitigation`'s
+/// training stage in its loop: batches hold both sources when the mix has both (so a
+/// loss-based mitigation sees both in every batch).
+pub(crate) fn trainer(
     cfg: &crate::config::DownstreamConfig,
     device: inherit_train::DeviceSpec,
     train: &Dataset,
     seed: u64,
-) -> inherit_train::TrainParams {
+    mitigation: Arc<dyn Mitigation>,
+) -> Result<inherit_train::ClassifierTrainer> {
     let both_sources = train.examples.iter().any(|e| e.is_augmented())
         && train.examples.iter().any(|e| !e.is_augmented());
-    inherit_train::TrainParams {
+    let params = inherit_train::TrainParams {
         epochs: cfg.epochs,
         batch_size: cfg.batch_size,
         learning_rate: cfg.learning_rate,
@@ -121,5 +123,6 @@ pub(crate) fn train_params(
         progress: false,
         device,
         ..Default::default()
-    }
+    };
+    Ok(inherit_train::ClassifierTrainer::new(params)?.with_mitigation(mitigation))
 }

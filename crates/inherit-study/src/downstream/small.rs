@@ -6,11 +6,11 @@ use std::sync::Arc;
 use inherit_core::Dataset;
 use inherit_mitigate::Mitigation;
 use inherit_train::{
-    BagOfEmbeddingsConfig, ClassifierTrainer, DeviceSpec, TextTokenizer, TokenizerConfig,
-    TokenizerKind, TransformerClassifierConfig,
+    BagOfEmbeddingsConfig, DeviceSpec, TextTokenizer, TokenizerConfig, TokenizerKind,
+    TransformerClassifierConfig,
 };
 
-use super::{ClassifierModel, Downstream, TrainedModel, train_params};
+use super::{ClassifierModel, Downstream, TrainedModel, trainer};
 use crate::config::DownstreamConfig;
 use crate::error::Result;
 
@@ -78,8 +78,7 @@ impl Downstream for SmallClassifier {
             },
             &texts,
         )?;
-        let trainer = ClassifierTrainer::new(train_params(c, self.device, train, seed))?
-            .with_mitigation(mitigation);
+        let trainer = trainer(c, self.device, train, seed, mitigation)?;
         let model: Box<dyn inherit_core::TextClassifier> = match self.kind {
             SmallKind::Bag => {
                 let cfg = BagOfEmbeddingsConfig {
