@@ -1,12 +1,12 @@
 //! The training loop shared by the classifier and SFT trainers: batches, forward, loss,
-//! backward, AdamW step, schedule, validation, early stopping, progress, logs.
+//! backward, optimizer step (AdamW or plain SGD), schedule, validation, early stopping, progress, logs.
 
 use std::io::IsTerminal;
 use std::time::Instant;
 
 use burn::module::Module;
 use burn::optim::grad_clipping::GradientClippingConfig;
-use burn::optim::{AdamWConfig, GradientsParams};
+use burn::optim::{AdamWConfig, GradientsParams, SgdConfig};
 use burn::tensor::{Device, Tensor};
 use indicatif::{ProgressBar, ProgressStyle};
 use inherit_core::{SeededRng, derive_seed, seeded_rng};
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::base::to_host;
 use crate::error::{Error, Result};
-use crate::params::TrainParams;
+use crate::params::{OptimizerKind, TrainParams};
 use crate::sampler::epoch_batches;
 
 /// One epoch's record, returned to the caller.
@@ -112,11 +112,14 @@ pub(crate) fn train<M: Module, T: Task<M>>(
         .max_steps
         .unwrap_or(usize::MAX)
         .min(batches_per_epoch * params.epochs);
-    let mut adamw = AdamWConfig::new().with_weight_decay(params.weight_decay);
-    if let Some(c) = params.grad_clip_norm {
-        adamw = adamw.with_grad_clipping(Some(GradientClippingConfig::Norm(c)));
-    }
-    let mut optim = adamw.init();
+    let clipping = params.grad_clip_norm.map(GradientClippingConfig::Norm);
+    let mut optim = match params.optimizer {
+        OptimizerKind::AdamW => AdamWConfig::new()
+            .with_weight_decay(params.weight_decay)
+            .with_grad_clipping(clipping)
+            .init(),
+        OptimizerKind::Sgd => SgdConfig::new().with_gradient_clipping(clipping).init(),
+    };
     let bar = progress_bar(params.progress, total_steps);
 
     let mut model = model;

@@ -34,6 +34,6 @@ pub use models::{
     BagOfEmbeddings, BagOfEmbeddingsConfig, BertClassifier, BertClassifierConfig, CausalLm,
     CausalLmConfig, Pooling, TransformerClassifier, TransformerClassifierConfig, WordVectors,
 };
-pub use params::{BatchSampling, EarlyStopping, LrDecay, TrainParams};
+pub use params::{BatchSampling, EarlyStopping, LrDecay, OptimizerKind, TrainParams};
 pub use sft::{SftPair, SftTrainer};
 pub use tokenizer::{EncodedBatch, SpecialTokens, TextTokenizer, TokenizerConfig, TokenizerKind};

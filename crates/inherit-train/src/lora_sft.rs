@@ -29,6 +29,7 @@
 use std::sync::{Arc, Mutex};
 
 use burn::module::Module;
+use burn::tensor::Device;
 use inherit_core::{ChatMessage, Dataset, SeededRng};
 use inherit_mitigate::Mitigation;
 use inherit_pretrained::prefix_cache::DEFAULT_BUDGET_BYTES;
@@ -172,12 +173,30 @@ impl LoraSftTrainer {
         validation: &[SftPair],
     ) -> Result<(LoraAdapters, TrainReport)> {
         let ad_device = lm.model().embed.weight.device().autodiff();
-        let seed = inherit_core::derive_seed(self.params.seed, "lora");
-        let adapters = LoraAdapters::init(&self.lora, lm.config(), seed, &ad_device)?;
+        let adapters = self.initial_adapters_on(lm, &ad_device)?;
         let model = LoraLlama::new(lm.model().clone().fork(&ad_device), adapters, lm.config())?;
         let task = self.task(lm, &model, train, validation)?;
         let (kept, report) = fit::train(&task, model, &self.params, &ad_device)?;
         Ok((kept.adapters.valid(), report))
+    }
+
+    /// The adapters a fit starts from (on `lm`'s device): A seeded from
+    /// `TrainParams::seed` (Kaiming-uniform, as PEFT), B zero.
+    pub fn initial_adapters(&self, lm: &SmolLm) -> Result<LoraAdapters> {
+        self.initial_adapters_on(lm, &lm.model().embed.weight.device())
+    }
+
+    fn initial_adapters_on(&self, lm: &SmolLm, device: &Device) -> Result<LoraAdapters> {
+        let seed = inherit_core::derive_seed(self.params.seed, "lora");
+        Ok(LoraAdapters::init(&self.lora, lm.config(), seed, device)?)
+    }
+
+    /// The token sequence a pair trains on (no mitigation prefix): the chat template
+    /// with the prompt as the user turn, the assistant opener, the response and
+    /// `<|im_end|>`, cut at the maximum length; and where the response starts.
+    pub fn chat_tokens(&self, lm: &SmolLm, pair: &SftPair) -> Result<(Vec<u32>, usize)> {
+        let e = encode(lm.tokenizer(), pair, None, self.max_length)?;
+        Ok((e.seq, e.response_start))
     }
 
     /// The training loss of `pairs` as one batch under `adapters` (which must fit `lm`),

@@ -34,6 +34,18 @@ pub enum BatchSampling {
     MixedSources,
 }
 
+/// The optimizer of the training loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// AdamW with decoupled `weight_decay` (burn's defaults for β and ε).
+    #[default]
+    AdamW,
+    /// Plain stochastic gradient descent, `θ ← θ − lr·∇θ`: no momentum, and
+    /// `weight_decay` must be 0. The reference runs against PyTorch use it.
+    Sgd,
+}
+
 /// Early stopping on the validation loss.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EarlyStopping {
@@ -53,7 +65,8 @@ pub struct EarlyStopping {
 /// | `learning_rate` | 1e-3 | > 0 (peak, after warm-up) |
 /// | `warmup_steps` | 0 | any; linear warm-up from `lr / warmup_steps` |
 /// | `decay` | `linear` | `constant`, `linear`, `cosine` |
-/// | `weight_decay` | 0.01 | >= 0 (AdamW, decoupled) |
+/// | `optimizer` | `adamw` | `adamw`, `sgd` (plain: no momentum) |
+/// | `weight_decay` | 0.01 | >= 0 (AdamW, decoupled); 0 with `sgd` |
 /// | `grad_clip_norm` | 1.0 | > 0 when set; each parameter tensor's gradient L2 norm is clipped (burn's per-tensor clipping) |
 /// | `early_stopping` | patience 3, min_delta 0 | needs validation data; the best epoch's weights are kept |
 /// | `sampling` | `shuffle` | `shuffle`, `mixed-sources` |
@@ -76,6 +89,8 @@ pub struct TrainParams {
     pub warmup_steps: usize,
     /// Decay after warm-up.
     pub decay: LrDecay,
+    /// The optimizer.
+    pub optimizer: OptimizerKind,
     /// AdamW weight decay.
     pub weight_decay: f32,
     /// Gradient clipping by L2 norm.
@@ -103,6 +118,7 @@ impl Default for TrainParams {
             learning_rate: 1e-3,
             warmup_steps: 0,
             decay: LrDecay::Linear,
+            optimizer: OptimizerKind::AdamW,
             weight_decay: 0.01,
             grad_clip_norm: Some(1.0),
             early_stopping: Some(EarlyStopping {
@@ -148,6 +164,12 @@ impl TrainParams {
         }
         if self.weight_decay.is_nan() || self.weight_decay < 0.0 {
             return Err(Error::invalid("weight_decay", "must be >= 0"));
+        }
+        if self.optimizer == OptimizerKind::Sgd && self.weight_decay != 0.0 {
+            return Err(Error::invalid(
+                "weight_decay",
+                format!("must be 0 with plain SGD, got {}", self.weight_decay),
+            ));
         }
         if let Some(c) = self.grad_clip_norm
             && (c.is_nan() || c <= 0.0)
@@ -217,6 +239,10 @@ mod tests {
             },
             TrainParams {
                 grad_clip_norm: Some(0.0),
+                ..Default::default()
+            },
+            TrainParams {
+                optimizer: OptimizerKind::Sgd,
                 ..Default::default()
             },
             TrainParams {

@@ -3,9 +3,10 @@
 //! that gender's pronoun after the occupation; the same training on the other pronoun
 //! does not. Same seed, same adapter bytes.
 
+mod common;
+
 use std::sync::OnceLock;
 
-use burn::tensor::Device;
 use burn::tensor::activation::log_softmax;
 use inherit_core::{ChatMessage, Example, Provenance};
 use inherit_pretrained::llama::{KvCache, StepInput};
@@ -14,7 +15,7 @@ use inherit_train::{LoraSftTrainer, LrDecay, SftPair, TrainParams};
 
 fn lm() -> &'static SmolLm {
     static MODEL: OnceLock<SmolLm> = OnceLock::new();
-    MODEL.get_or_init(|| SmolLm::load_default(&Device::flex()).unwrap_or_else(|e| panic!("{e}")))
+    MODEL.get_or_init(|| SmolLm::load_default(&common::device()).unwrap_or_else(|e| panic!("{e}")))
 }
 
 const PROMPT: &str = "Write a short biography of an engineer.";

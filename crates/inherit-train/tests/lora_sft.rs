@@ -6,7 +6,6 @@ mod common;
 
 use std::sync::{Arc, Mutex, OnceLock};
 
-use burn::tensor::Device;
 use common::{WeightFromMeta, augmented_provenance};
 use inherit_core::{Axis, ChatMessage, Example, Groups, Provenance, seeded_rng};
 use inherit_mitigate::{
@@ -22,7 +21,7 @@ use inherit_train::{LoraSftTrainer, PrefixCaching, SftPair, TrainParams};
 
 fn lm() -> &'static SmolLm {
     static MODEL: OnceLock<SmolLm> = OnceLock::new();
-    MODEL.get_or_init(|| SmolLm::load_default(&Device::flex()).unwrap_or_else(|e| panic!("{e}")))
+    MODEL.get_or_init(|| SmolLm::load_default(&common::device()).unwrap_or_else(|e| panic!("{e}")))
 }
 
 fn pair(prompt: &str, response: &str, augmented: bool, gender: &str) -> SftPair {
@@ -72,7 +71,7 @@ fn trainer(layers: LayerSelection) -> LoraSftTrainer {
 
 /// Adapters whose `B` factors are nonzero (a fixed pattern), so they change the model.
 fn nonzero(layers: LayerSelection) -> LoraAdapters {
-    let device = Device::flex();
+    let device = common::device();
     let config = LoraConfig {
         rank: 4,
         layers,
@@ -122,7 +121,7 @@ fn the_batch_loss_is_the_mean_response_cross_entropy_of_each_pair() {
         &trainer(LayerSelection::All).lora().clone(),
         lm().config(),
         0,
-        &Device::flex(),
+        &common::device(),
     )
     .unwrap();
     let pairs = pairs();
@@ -159,7 +158,7 @@ fn the_prefix_cache_gives_the_losses_of_the_full_path() {
     assert_eq!((stats.misses, stats.hits, stats.entries), (3, 3, 3));
     // The adapters matter, so the comparison is not between two base-model losses.
     let fresh =
-        LoraAdapters::init(&cached.lora().clone(), lm().config(), 0, &Device::flex()).unwrap();
+        LoraAdapters::init(&cached.lora().clone(), lm().config(), 0, &common::device()).unwrap();
     let base = cached.batch_loss(lm(), &fresh, &pairs).unwrap();
     assert!((base - full).abs() > 1e-3, "{base} vs {full}");
     // A cache of another layer is refused.
@@ -219,7 +218,7 @@ fn the_alignment_loss_compares_mean_response_states_of_the_two_sources() {
         &trainer(LayerSelection::Top(2)).lora().clone(),
         lm().config(),
         0,
-        &Device::flex(),
+        &common::device(),
     )
     .unwrap();
     let pairs = pairs();

@@ -177,3 +177,15 @@ impl Mitigation for Recorder {
         None
     }
 }
+
+/// The device the model tests run on: `INHERIT_DEVICE` (a [`inherit_train::DeviceSpec`]:
+/// `flex`, `tch-cpu`, `tch-cuda:N`, `cuda:N`), `flex` when unset. The LoRA tests pass on
+/// each backend the build has (see the crate README for the libtorch build).
+pub fn device() -> burn::tensor::Device {
+    let spec = std::env::var("INHERIT_DEVICE").unwrap_or_else(|_| "flex".into());
+    let spec: inherit_train::DeviceSpec = spec
+        .parse()
+        .unwrap_or_else(|e| panic!("INHERIT_DEVICE: {e}"));
+    spec.device()
+        .unwrap_or_else(|e| panic!("INHERIT_DEVICE: {e}"))
+}
