@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::framework::{Attribute, Stereotype};
 
 const FRAMEWORK: &str = include_str!("../templates/framework.json");
-const FAMILIES: [(&str, &str); 5] = [
+const FAMILIES: [(&str, &str); 6] = [
     (
         "templates/occupation.json",
         include_str!("../templates/occupation.json"),
@@ -34,6 +34,10 @@ const FAMILIES: [(&str, &str); 5] = [
     (
         "templates/hiring.json",
         include_str!("../templates/hiring.json"),
+    ),
+    (
+        "templates/screening.json",
+        include_str!("../templates/screening.json"),
     ),
     (
         "templates/salary.json",
@@ -403,11 +407,18 @@ mod tests {
     }
 
     #[test]
-    fn builtin_templates_have_the_five_families() {
+    fn builtin_templates_have_the_six_families() {
         let t = Templates::builtin();
         assert_eq!(
             t.family_ids(),
-            ["generic", "hiring", "occupation", "salary", "story"]
+            [
+                "generic",
+                "hiring",
+                "occupation",
+                "salary",
+                "screening",
+                "story"
+            ]
         );
         let occ = t.family("occupation").unwrap();
         assert_eq!(occ.labels.len(), 6);

@@ -18,8 +18,8 @@ pub use error::{BoxError, Error, Location, Result};
 pub use example::{Example, Meta};
 pub use lexicon::{Lexicon, LexiconEntry, TermKind, TermMatch};
 pub use model::{
-    ChatMessage, Embedder, GenerationParams, PartialGeneration, Prompt, SequenceScore,
-    SequenceScorer, TextClassifier, TextGenerator, argmax,
+    AnswerScorer, ChatMessage, Embedder, GenerationParams, PartialGeneration, Prompt,
+    SequenceScore, SequenceScorer, TextClassifier, TextGenerator, argmax,
 };
 pub use provenance::{BiasType, Framing, Provenance, Scope, Visibility};
 pub use rng::{SeededRng, derive_seed, seeded_rng, splitmix64};

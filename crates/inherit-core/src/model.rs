@@ -225,6 +225,18 @@ pub trait SequenceScorer: Send + Sync {
     fn score(&self, texts: &[String]) -> Result<Vec<SequenceScore>>;
 }
 
+/// Scores candidate answers to prompts: how likely a model is to reply with each answer.
+///
+/// The study's tasks ask a fine-tuned LLM a question (hire or reject, which occupation)
+/// and read its decision from the likelihood of the possible answers, so no free text
+/// needs parsing.
+pub trait AnswerScorer: Send + Sync {
+    /// For each prompt, the log-likelihood (natural log) of each answer as the complete
+    /// reply (for a chat model: the assistant turn, its end-of-turn token included):
+    /// `result[p][a]`.
+    fn score_answers(&self, prompts: &[Prompt], answers: &[String]) -> Result<Vec<Vec<f64>>>;
+}
+
 /// Maps texts to fixed-size vectors.
 pub trait Embedder: Send + Sync {
     /// The vector width.

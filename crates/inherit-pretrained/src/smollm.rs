@@ -32,6 +32,7 @@ use crate::lora::LoraPass;
 use crate::sampling::next_token;
 
 mod adapter;
+mod answers;
 use adapter::Adapter;
 pub use adapter::AdapterMode;
 
@@ -75,7 +76,10 @@ pub enum ScorePrefix {
 }
 
 /// A GGUF language model with its tokenizer, on one device.
-#[derive(Debug)]
+///
+/// Cloning is cheap: the weights are reference-counted tensors, shared by the clones (a
+/// clone that takes an adapter with [`AdapterMode::Merged`] gets its own merged copy).
+#[derive(Debug, Clone)]
 pub struct SmolLm {
     model: Llama,
     adapter: Option<Adapter>,

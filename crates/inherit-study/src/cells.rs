@@ -71,13 +71,15 @@ pub fn run_cell(ctx: &CellContext<'_>, cell: &Cell, augmented: &Dataset) -> Resu
     let mixed = mix(ctx.original, augmented, &mix_params.check()?)?;
     let repeated = mixed.report.n_repeated;
     let stack = MitigationStack::parse(&cell.mitigation, ctx.specs)?;
-    let train = stack.prepare(
+    let train = ctx.downstream.prepare(
+        &stack,
         mixed.dataset,
         &mut seeded_rng(derive_seed(cell.seed, "mitigate")),
     )?;
     let test = stack.prepare_eval(ctx.test.clone())?;
     let model = ctx.downstream.train(
         &train,
+        ctx.task,
         Arc::new(stack) as Arc<dyn Mitigation>,
         derive_seed(cell.seed, "train"),
     )?;

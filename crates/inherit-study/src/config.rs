@@ -13,11 +13,11 @@
 //! | `mitigations` | `["none", "token", "mask", "loss:1.0"]` | mitigation specs (`inherit_mitigate` grammar) |
 //! | `seeds` | `[1, 2, 3, 4, 5]` | one cell per seed; paired tests run over seeds |
 //! | `device` | `flex` | training device (`flex`; `tch-cpu`, `tch-cuda:N`, `cuda:N` by feature) |
-//! | `task.kind` | `occupation` | the downstream task (built in: `occupation`) |
+//! | `task.kind` | `occupation` | the downstream task (built in: `occupation`, `hiring`) |
 //! | `task.axis` | `gender` | the group axis whose gap is measured |
 //! | `task.groups` | `["female", "male"]` | the two groups compared (gap = first − second) |
-//! | `task.train_per_cell` | 5 | D_o examples per occupation × gender × culture |
-//! | `task.test_per_cell` | 4 | balanced test examples per cell |
+//! | `task.train_per_cell` | 5 | D_o examples per cell of the task's suite (occupation × gender × culture; hiring: culture × gender × decision) |
+//! | `task.test_per_cell` | 4 | balanced test examples per cell (hiring adds twice as many borderline profiles per culture × gender) |
 //! | `task.seed` | 0 | seed of the built-in suite |
 //! | `generator.kind` | `smollm2` | `smollm2` (in process), `openai` (server), `stand-in` (model-free, known 80/20 skew) |
 //! | `generator.gguf` | – | local GGUF instead of the pip-fetched SmolLM2 |
@@ -32,8 +32,11 @@
 //! | `embedding.bert_dir` | – | local BERT folder instead of the pip-fetched MiniLM |
 //! | `embedding.samples_per_source` | 120 | texts per source embedded for MMD |
 //! | `embedding.permutations` | 500 | permutations of the MMD test |
-//! | `downstream.model` | `bag` | `bag` (bag of embeddings), `transformer`, `bert` (MiniLM fine-tuned) |
+//! | `downstream.model` | `bag` | `bag` (bag of embeddings), `transformer`, `bert` (MiniLM fine-tuned), `smollm2-lora` (SmolLM2 fine-tuned with LoRA; needs a task with an instruction format) |
 //! | `downstream.bert_dir` | – | local BERT folder for `bert` |
+//! | `downstream.gguf` | – | local GGUF for `smollm2-lora` |
+//! | `downstream.lora_rank` | 8 | LoRA rank (`smollm2-lora`) |
+//! | `downstream.lora_layers` | `top:4` | adapted layers, `all` or `top:K` (`smollm2-lora`) |
 //! | `downstream.vocab_size` | 2000 | tokenizer vocabulary (`bag`, `transformer`) |
 //! | `downstream.embed_dim` | 64 | embedding / model width (`bag`, `transformer`) |
 //! | `downstream.epochs` | 30 | training epochs |
@@ -160,11 +163,21 @@ pub struct EmbeddingConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DownstreamConfig {
-    /// `bag`, `transformer` or `bert`.
+    /// `bag`, `transformer`, `bert` or `smollm2-lora`.
     pub model: String,
     /// Local BERT folder (`bert`).
     #[serde(default)]
     pub bert_dir: Option<PathBuf>,
+    /// Local GGUF file instead of the pip-fetched SmolLM2 (`smollm2-lora`).
+    #[serde(default)]
+    pub gguf: Option<PathBuf>,
+    /// LoRA rank (`smollm2-lora`).
+    #[serde(default = "default_lora_rank")]
+    pub lora_rank: usize,
+    /// The adapted layers, `all` or `top:K` (`smollm2-lora`; with `top:K` the frozen
+    /// layers below come from a prefix cache shared by every cell).
+    #[serde(default = "default_lora_layers")]
+    pub lora_layers: String,
     /// Tokenizer vocabulary size.
     pub vocab_size: usize,
     /// Embedding / model width.
@@ -179,10 +192,18 @@ pub struct DownstreamConfig {
     pub max_len: usize,
 }
 
+fn default_lora_rank() -> usize {
+    8
+}
+
+fn default_lora_layers() -> String {
+    "top:4".into()
+}
+
 /// The built-in tasks.
-pub const TASKS: [&str; 1] = ["occupation"];
+pub const TASKS: [&str; 2] = ["occupation", "hiring"];
 /// The built-in downstream models.
-pub const DOWNSTREAM_MODELS: [&str; 3] = ["bag", "transformer", "bert"];
+pub const DOWNSTREAM_MODELS: [&str; 4] = ["bag", "transformer", "bert", "smollm2-lora"];
 
 /// A checked [`StudyConfig`]: every value is in range and every name is known.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -354,6 +375,18 @@ impl StudyConfig {
             if v == 0 {
                 return err(key, "must be >= 1".into());
             }
+        }
+        if d.lora_rank == 0 || d.lora_rank > inherit_pretrained::lora_config::MAX_RANK {
+            return err(
+                "downstream.lora_rank",
+                format!(
+                    "must be in 1..={}",
+                    inherit_pretrained::lora_config::MAX_RANK
+                ),
+            );
+        }
+        if let Err(e) = d.lora_layers.parse::<inherit_pretrained::LayerSelection>() {
+            return err("downstream.lora_layers", e.to_string());
         }
         if !(d.learning_rate.is_finite() && d.learning_rate > 0.0) {
             return err(

@@ -80,7 +80,8 @@ pub struct Imbalance {
     pub undetermined: BTreeMap<String, usize>,
 }
 
-/// Neutral prompts, inferred group counts, χ² of the two compared groups against parity.
+/// Neutral prompts, inferred group counts (every group of the axis), χ² of the two
+/// compared groups' counts against parity.
 pub fn measure_imbalance(
     ctx: &GenerationContext<'_>,
     n_per_label: usize,
@@ -89,7 +90,9 @@ pub fn measure_imbalance(
     let groups = ctx.task.groups();
     let distribution = GroupDistribution::from_dataset(&data, &groups.axis, GroupSource::Inferred);
     let parity = BTreeMap::from([(groups.a.clone(), 0.5), (groups.b.clone(), 0.5)]);
-    let tests = distribution.test_against(&parity)?;
+    let tests = distribution
+        .restricted_to(&[groups.a.as_str(), groups.b.as_str()])
+        .test_against(&parity)?;
     let undetermined = distribution
         .per_label
         .iter()

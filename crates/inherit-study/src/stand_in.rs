@@ -1,5 +1,6 @@
 //! Model-free stand-ins for tests, doctests and smoke runs: a generator with a known
-//! gender skew and a hashing embedder. Both are deterministic.
+//! skew (gender in biographies, culture in candidate profiles) and a hashing embedder.
+//! Both are deterministic.
 
 use std::collections::BTreeMap;
 
@@ -14,15 +15,35 @@ pub fn stand_in_female_share(label: &str) -> f64 {
     if label == "nurse" { 0.8 } else { 0.2 }
 }
 
-/// A stand-in generator for tests and smoke runs, with a known bias: it reads the
-/// occupation named in the prompt and answers with a biography of that occupation from a
-/// separate draw of the occupation suite (same templates as D_o's training part, never the
-/// test part), choosing the person's gender with [`stand_in_female_share`]. Deterministic
-/// in (prompt, seed).
+/// The share of Anglo candidates in the stand-in generator's profiles of a `screening`
+/// label: 0.8 of the strong applicants, 0.2 of the weak ones (the others spread evenly
+/// over the four other cultures).
+pub fn stand_in_anglo_share(label: &str) -> f64 {
+    if label == "strong applicant" {
+        0.8
+    } else {
+        0.2
+    }
+}
+
+/// A stand-in generator for tests and smoke runs, with a known bias.
+///
+/// - Biographies (the `occupation` family): it reads the occupation named in the prompt
+///   and answers with a biography of that occupation from a separate draw of the
+///   occupation suite (same templates as D_o's training part, never the test part),
+///   choosing the person's gender with [`stand_in_female_share`].
+/// - Candidate profiles (the `screening` family, prompts naming a "strong applicant" or
+///   a "weak applicant"): a *borderline* profile of the hiring suite (the rule does not
+///   decide it), its culture drawn with [`stand_in_anglo_share`] and its gender evenly,
+///   as a generator would write that presents mediocre Anglo candidates as strong.
+///
+/// Deterministic in (prompt, seed).
 pub struct StandInGenerator {
     /// Biographies by (suite label, gender).
     pool: BTreeMap<(String, String), Vec<String>>,
     labels: Vec<String>,
+    /// Borderline candidate profiles by (culture, gender).
+    profiles: BTreeMap<(String, String), Vec<String>>,
 }
 
 impl StandInGenerator {
@@ -42,9 +63,22 @@ impl StandInGenerator {
             );
             pool.entry(key).or_default().push(e.text.clone());
         }
+        let mut profiles: BTreeMap<(String, String), Vec<String>> = Default::default();
+        let borderline = inherit_data::HiringSuite::borderline_pool(
+            20,
+            derive_seed(seed, "stand-in-generator/profiles"),
+        )?;
+        for e in borderline.examples {
+            let key = (
+                e.groups.value(&Axis::Culture).unwrap_or("-").to_owned(),
+                e.groups.value(&Axis::Gender).unwrap_or("-").to_owned(),
+            );
+            profiles.entry(key).or_default().push(e.text);
+        }
         Ok(StandInGenerator {
             pool,
             labels: suite.train.labels.clone(),
+            profiles,
         })
     }
 }
@@ -63,6 +97,12 @@ impl TextGenerator for StandInGenerator {
             .iter()
             .map(|p| {
                 let text = p.flatten().to_lowercase();
+                if let Some(label) = ["strong applicant", "weak applicant"]
+                    .into_iter()
+                    .find(|l| text.contains(l))
+                {
+                    return self.profile(label, &text, params.seed);
+                }
                 let label = self
                     .labels
                     .iter()
@@ -87,6 +127,26 @@ impl TextGenerator for StandInGenerator {
                 }
             })
             .collect()
+    }
+}
+
+impl StandInGenerator {
+    /// A borderline candidate profile for a `screening` prompt.
+    fn profile(&self, label: &str, prompt: &str, seed: u64) -> inherit_core::Result<String> {
+        let mut rng = seeded_rng(derive_seed(seed, prompt));
+        let culture = if rng.random::<f64>() < stand_in_anglo_share(label) {
+            "anglo"
+        } else {
+            ["arabic", "chinese", "portuguese", "spanish"][rng.random_range(0..4)]
+        };
+        let gender = ["female", "male"][rng.random_range(0..2)];
+        match self.profiles.get(&(culture.to_owned(), gender.to_owned())) {
+            Some(texts) if !texts.is_empty() => Ok(texts[rng.random_range(0..texts.len())].clone()),
+            _ => Err(inherit_core::Error::backend(
+                "stand-in-suite-generator",
+                format!("no {culture} {gender} profile in the stand-in's pool"),
+            )),
+        }
     }
 }
 

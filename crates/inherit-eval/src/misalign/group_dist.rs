@@ -142,6 +142,30 @@ impl GroupDistribution {
         Ok(out)
     }
 
+    /// The counts of `groups` alone (the other values dropped, not counted as missing):
+    /// to test two compared groups against each other when the axis has more.
+    pub fn restricted_to(&self, groups: &[&str]) -> GroupDistribution {
+        let keep = |c: &GroupCounts| GroupCounts {
+            counts: c
+                .counts
+                .iter()
+                .filter(|(g, _)| groups.contains(&g.as_str()))
+                .map(|(g, n)| (g.clone(), *n))
+                .collect(),
+            missing: c.missing,
+        };
+        GroupDistribution {
+            axis: self.axis.clone(),
+            source: self.source,
+            overall: keep(&self.overall),
+            per_label: self
+                .per_label
+                .iter()
+                .map(|(l, c)| (l.clone(), keep(c)))
+                .collect(),
+        }
+    }
+
     /// The uniform distribution over the groups seen, as a target.
     pub fn uniform_target(&self) -> BTreeMap<String, f64> {
         self.groups().into_iter().map(|g| (g, 1.0)).collect()
@@ -204,5 +228,14 @@ mod tests {
         assert_eq!(inferred.overall.missing, 20);
         let bad: BTreeMap<String, f64> = [("female".to_string(), 1.0)].into();
         assert!(d.test_against(&bad).is_err());
+        // Restricted to one group, the other is dropped (not counted as missing).
+        let only = d.restricted_to(&["female"]);
+        assert_eq!(only.groups().into_iter().collect::<Vec<_>>(), ["female"]);
+        assert_eq!(only.overall.counts["female"], d.overall.counts["female"]);
+        assert_eq!(only.overall.missing, d.overall.missing);
+        assert_eq!(
+            only.per_label["nurse"].total(),
+            d.per_label["nurse"].counts["female"]
+        );
     }
 }

@@ -24,7 +24,7 @@ pub enum AdapterMode {
 }
 
 /// The adapter a [`SmolLm`] serves with.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct Adapter {
     adapters: LoraAdapters,
     mode: AdapterMode,

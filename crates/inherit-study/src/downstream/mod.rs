@@ -3,27 +3,34 @@
 //! A [`Downstream`] trains a fresh model on a cell's (mitigated) training mix with the
 //! cell's mitigation in its training loop, and returns a [`TrainedModel`], which exposes
 //! the core traits a task may need (a classifier today; a scorer or generator for a
-//! fine-tuned LLM). Built in: [`SmallClassifier`] (bag of embeddings or a small
-//! transformer, trained from scratch) and [`BertDownstream`] (all-MiniLM-L6-v2 fine-tuned
-//! with a linear head).
+//! fine-tuned LLM: an answer scorer, a sequence scorer and a generator). Built in:
+//! [`SmallClassifier`] (bag of embeddings or a small transformer, trained from scratch),
+//! [`BertDownstream`] (all-MiniLM-L6-v2 fine-tuned with a linear head) and
+//! [`LoraDownstream`] (SmolLM2 fine-tuned with LoRA on the task's instruction format).
 //!
 //! To add a model, implement [`Downstream`] in a file of your own and hand it to
 //! [`crate::Study::downstream`]; to make it selectable from a config, add its name to
 //! [`from_config`].
 
 mod bert;
+mod llm;
 mod small;
 
 use std::sync::Arc;
 
-use inherit_core::{Dataset, SequenceScorer, TextClassifier, TextGenerator};
-use inherit_mitigate::Mitigation;
+use inherit_core::{
+    AnswerScorer, ChatMessage, Dataset, Prompt, SeededRng, SequenceScorer, TextClassifier,
+    TextGenerator,
+};
+use inherit_mitigate::{Mitigation, MitigationStack};
 
 pub use bert::BertDownstream;
+pub use llm::{LoraDownstream, LoraModel};
 pub use small::{SmallClassifier, SmallKind};
 
 use crate::config::ValidStudyConfig;
 use crate::error::{Error, Result};
+use crate::task::Task;
 
 /// A model trained in one cell, seen through the core traits it implements.
 pub trait TrainedModel: Send + Sync {
@@ -41,6 +48,79 @@ pub trait TrainedModel: Send + Sync {
     fn generator(&self) -> Option<&dyn TextGenerator> {
         None
     }
+
+    /// The model as an answer scorer (a fine-tuned LLM), when it is one.
+    fn answer_scorer(&self) -> Option<&dyn AnswerScorer> {
+        None
+    }
+}
+
+/// The model as a classifier over `labels`: its own classifier view, else its answer
+/// scorer asked `task`'s instruction about each text, the labels in `task`'s answer
+/// wording scored as replies (probabilities: the softmax of their log-likelihoods).
+pub fn classifier_view<'a>(
+    model: &'a dyn TrainedModel,
+    task: &'a dyn Task,
+    labels: &[String],
+) -> Option<Box<dyn TextClassifier + 'a>> {
+    if let Some(c) = model.classifier() {
+        return Some(Box::new(Borrowed(c)));
+    }
+    let scorer = model.answer_scorer()?;
+    task.instruction("")?;
+    Some(Box::new(AnswerClassifier {
+        scorer,
+        task,
+        labels: labels.to_vec(),
+        answers: labels.iter().map(|l| task.answer(l)).collect(),
+    }))
+}
+
+struct Borrowed<'a>(&'a dyn TextClassifier);
+
+impl TextClassifier for Borrowed<'_> {
+    fn labels(&self) -> &[String] {
+        self.0.labels()
+    }
+
+    fn predict_proba(&self, texts: &[String]) -> inherit_core::Result<Vec<Vec<f32>>> {
+        self.0.predict_proba(texts)
+    }
+}
+
+/// A classifier reading an LLM's answer likelihoods.
+struct AnswerClassifier<'a> {
+    scorer: &'a dyn AnswerScorer,
+    task: &'a dyn Task,
+    labels: Vec<String>,
+    answers: Vec<String>,
+}
+
+impl TextClassifier for AnswerClassifier<'_> {
+    fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    fn predict_proba(&self, texts: &[String]) -> inherit_core::Result<Vec<Vec<f32>>> {
+        let prompts: Vec<Prompt> = texts
+            .iter()
+            .map(|t| {
+                Prompt::Chat(vec![ChatMessage::user(
+                    self.task.instruction(t).unwrap_or_default(),
+                )])
+            })
+            .collect();
+        let scores = self.scorer.score_answers(&prompts, &self.answers)?;
+        Ok(scores.iter().map(|row| softmax(row)).collect())
+    }
+}
+
+/// The softmax of log-likelihoods, as probabilities.
+fn softmax(logp: &[f64]) -> Vec<f32> {
+    let max = logp.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let exp: Vec<f64> = logp.iter().map(|&x| (x - max).exp()).collect();
+    let sum: f64 = exp.iter().sum();
+    exp.iter().map(|&e| (e / sum) as f32).collect()
 }
 
 /// A trained classifier as a [`TrainedModel`].
@@ -62,11 +142,23 @@ pub trait Downstream: Send + Sync {
     /// keys.
     fn identity(&self) -> serde_json::Value;
 
-    /// Trains a fresh model on `train`, with `mitigation`'s training-stage hooks
-    /// (example weights, extra losses) in the loop, seeded by `seed`.
+    /// The mitigation's data stage on a cell's training mix (default
+    /// [`Mitigation::prepare`]; a chat fine-tuning runs [`Mitigation::prepare_chat`]).
+    fn prepare(
+        &self,
+        stack: &MitigationStack,
+        train: Dataset,
+        rng: &mut SeededRng,
+    ) -> Result<Dataset> {
+        Ok(stack.prepare(train, rng)?)
+    }
+
+    /// Trains a fresh model for `task` on `train`, with `mitigation`'s training-stage
+    /// hooks (example weights, extra losses) in the loop, seeded by `seed`.
     fn train(
         &self,
         train: &Dataset,
+        task: &dyn Task,
         mitigation: Arc<dyn Mitigation>,
         seed: u64,
     ) -> Result<Box<dyn TrainedModel>>;
@@ -91,6 +183,7 @@ pub fn from_config(config: &ValidStudyConfig) -> Result<Box<dyn Downstream>> {
             device,
         ))),
         "bert" => Ok(Box::new(BertDownstream::new(d.clone(), device)?)),
+        "smollm2-lora" => Ok(Box::new(LoraDownstream::new(d.clone(), device)?)),
         other => Err(Error::Unsupported(format!(
             "unknown downstream model `{other}`"
         ))),

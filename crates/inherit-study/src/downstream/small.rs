@@ -62,6 +62,7 @@ impl Downstream for SmallClassifier {
     fn train(
         &self,
         train: &Dataset,
+        _task: &dyn crate::task::Task,
         mitigation: Arc<dyn Mitigation>,
         seed: u64,
     ) -> Result<Box<dyn TrainedModel>> {

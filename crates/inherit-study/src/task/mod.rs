@@ -10,6 +10,7 @@
 //! [`crate::Study::task`]; to make it selectable from a config, add its name to
 //! [`from_config`].
 
+mod hiring;
 mod occupation;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use std::collections::BTreeMap;
 use inherit_augment::PromptSpec;
 use inherit_core::{Axis, BiasType, Dataset, Example};
 
+pub use hiring::HiringTask;
 pub use occupation::OccupationTask;
 
 use crate::config::ValidStudyConfig;
@@ -112,12 +114,35 @@ pub trait Task: Send + Sync {
 
     /// The metrics the report tabulates and plots, the headline first.
     fn key_metrics(&self) -> Vec<MetricInfo>;
+
+    /// The instruction format for an LLM fine-tuned on this task (`smollm2-lora`): the
+    /// user turn that asks about an example of text `text`. `None` (the default): the
+    /// task has no instruction format, and only classifiers can be its downstream model.
+    fn instruction(&self, text: &str) -> Option<String> {
+        let _ = text;
+        None
+    }
+
+    /// The reply an LLM learns for an example of label `label` (default: the label).
+    fn answer(&self, label: &str) -> String {
+        label.to_owned()
+    }
 }
 
 /// The task named by the config.
 pub fn from_config(config: &ValidStudyConfig) -> Result<Box<dyn Task>> {
     match config.task.kind.as_str() {
         "occupation" => Ok(Box::new(OccupationTask::new(
+            GroupPair {
+                axis: config.axis(),
+                a: config.task.groups[0].clone(),
+                b: config.task.groups[1].clone(),
+            },
+            config.task.train_per_cell,
+            config.task.test_per_cell,
+            config.task.seed,
+        ))),
+        "hiring" => Ok(Box::new(HiringTask::new(
             GroupPair {
                 axis: config.axis(),
                 a: config.task.groups[0].clone(),

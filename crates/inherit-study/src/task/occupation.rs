@@ -110,11 +110,24 @@ impl Task for OccupationTask {
         model: &dyn TrainedModel,
         input: &EvalInput<'_>,
     ) -> Result<BTreeMap<String, f64>> {
-        let classifier = model.classifier().ok_or_else(|| {
-            Error::Unsupported("the occupation task needs a classifier as downstream model".into())
-        })?;
+        let mut labels: Vec<String> = input
+            .train
+            .examples
+            .iter()
+            .filter_map(|e| e.label.clone())
+            .collect();
+        labels.sort();
+        labels.dedup();
+        let classifier =
+            crate::downstream::classifier_view(model, self, &labels).ok_or_else(|| {
+                Error::Unsupported(
+                "the occupation task needs a classifier or an answer scorer as downstream model"
+                    .into(),
+            )
+            })?;
         let (a, b) = (self.groups.a.as_str(), self.groups.b.as_str());
-        let report = evaluate_occupation(classifier, input.test, &self.groups.axis, a, b, 64)?;
+        let report =
+            evaluate_occupation(classifier.as_ref(), input.test, &self.groups.axis, a, b, 64)?;
         let mut m = BTreeMap::new();
         m.insert("accuracy".into(), report.frame.overall("accuracy")?);
         m.insert("macro_f1".into(), report.frame.overall("macro_f1")?);
@@ -167,6 +180,17 @@ impl Task for OccupationTask {
         };
         m.insert("bias_amplification".into(), amp);
         Ok(m)
+    }
+
+    fn instruction(&self, text: &str) -> Option<String> {
+        Some(format!(
+            "Biography: {text}\nWhat is this person's occupation? Answer with one of: \
+             architect, dentist, nurse, painter, professor, software engineer."
+        ))
+    }
+
+    fn answer(&self, label: &str) -> String {
+        prompt_label(label)
     }
 
     fn key_metrics(&self) -> Vec<MetricInfo> {

