@@ -13,12 +13,15 @@
 //! | `mitigations` | `["none", "token", "mask", "loss:1.0"]` | mitigation specs (`inherit_mitigate` grammar) |
 //! | `seeds` | `[1, 2, 3, 4, 5]` | one cell per seed; paired tests run over seeds |
 //! | `device` | `flex` | training device (`flex`; `tch-cpu`, `tch-cuda:N`, `cuda:N` by feature) |
-//! | `task.kind` | `occupation` | the downstream task (built in: `occupation`, `hiring`) |
-//! | `task.axis` | `gender` | the group axis whose gap is measured |
-//! | `task.groups` | `["female", "male"]` | the two groups compared (gap = first − second) |
-//! | `task.train_per_cell` | 5 | D_o examples per cell of the task's suite (occupation × gender × culture; hiring: culture × gender × decision) |
-//! | `task.test_per_cell` | 4 | balanced test examples per cell (hiring adds twice as many borderline profiles per culture × gender) |
-//! | `task.seed` | 0 | seed of the built-in suite |
+//! | `[[tasks]]` | one occupation task | one entry per task; several tasks run as one sub-study each in `out/<name>/` ([`crate::multi`]) |
+//! | `tasks[].name` | the kind | folder name and report heading, unique |
+//! | `tasks[].kind` | `occupation` | the downstream task (built in: `occupation`, `hiring`) |
+//! | `tasks[].axis` | `gender` | the group axis whose gap is measured |
+//! | `tasks[].groups` | `["female", "male"]` | the two groups compared (gap = first − second) |
+//! | `tasks[].train_per_cell` | 5 | D_o examples per cell of the task's suite (occupation × gender × culture; hiring: culture × gender × decision) |
+//! | `tasks[].test_per_cell` | 4 | balanced test examples per cell (hiring adds twice as many borderline profiles per culture × gender) |
+//! | `tasks[].seed` | 0 | seed of the built-in suite |
+//! | `tasks[].downstream` | – | keys of `[downstream]` this task changes, e.g. `{ model = "smollm2-lora", epochs = 2 }` |
 //! | `generator.kind` | `smollm2` | `smollm2` (in process), `openai` (server), `stand-in` (model-free, known 80/20 skew) |
 //! | `generator.gguf` | – | local GGUF instead of the pip-fetched SmolLM2 |
 //! | `generator.endpoint`, `model`, `api_key_env` | – | the OpenAI-compatible server (`openai`) |
@@ -82,8 +85,9 @@ pub struct StudyConfig {
     pub seeds: Vec<u64>,
     /// Training device.
     pub device: String,
-    /// The task and its original data.
-    pub task: TaskConfig,
+    /// The tasks: one sub-study each (in `out/<task name>/` when there are several),
+    /// sharing the grid, the generator and the embedder.
+    pub tasks: Vec<TaskConfig>,
     /// The augmenting LLM.
     pub generator: GeneratorConfig,
     /// The embedding model of the distribution analysis.
@@ -92,11 +96,15 @@ pub struct StudyConfig {
     pub downstream: DownstreamConfig,
 }
 
-/// The task, the groups compared, and the size of its original data.
+/// A task, the groups compared, the size of its original data, and what it changes of
+/// the downstream model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaskConfig {
-    /// Task name (`occupation`).
+    /// Folder name and report heading (default: the kind); unique among the tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Task kind (`occupation`, `hiring`).
     pub kind: String,
     /// The group axis (`gender`, `culture`, ...).
     pub axis: String,
@@ -108,6 +116,17 @@ pub struct TaskConfig {
     pub test_per_cell: usize,
     /// Seed of the suite.
     pub seed: u64,
+    /// Keys of `[downstream]` that this task changes (e.g. `{ model = "smollm2-lora",
+    /// epochs = 2 }`); the others are the study's.
+    #[serde(default, skip_serializing_if = "toml::Table::is_empty")]
+    pub downstream: toml::Table,
+}
+
+impl TaskConfig {
+    /// The task's name: [`TaskConfig::name`], else its kind.
+    pub fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.kind)
+    }
 }
 
 /// The augmenting LLM.
@@ -229,9 +248,37 @@ impl ValidStudyConfig {
         self.0
     }
 
-    /// The group axis.
+    /// The first task (the only one of a single-task configuration).
+    pub fn task(&self) -> &TaskConfig {
+        &self.tasks[0]
+    }
+
+    /// The first task's group axis.
     pub fn axis(&self) -> Axis {
-        self.task.axis.parse().expect("checked")
+        self.task().axis.parse().expect("checked")
+    }
+
+    /// One single-task configuration per task: its `[downstream]` with the task's
+    /// changes, writing to `out/<task name>` when there are several tasks (to `out`
+    /// itself when there is one).
+    pub fn per_task(&self) -> Vec<ValidStudyConfig> {
+        let several = self.tasks.len() > 1;
+        self.tasks
+            .iter()
+            .map(|t| {
+                let mut c = self.0.clone();
+                c.downstream =
+                    merged_downstream(&self.downstream, &t.downstream, "checked").expect("checked");
+                c.tasks = vec![TaskConfig {
+                    downstream: toml::Table::new(),
+                    ..t.clone()
+                }];
+                if several {
+                    c.out = self.out.join(t.name());
+                }
+                ValidStudyConfig(c)
+            })
+            .collect()
     }
 
     /// The bias types, parsed.
@@ -262,27 +309,53 @@ impl StudyConfig {
     /// Checks the values serde cannot (`origin` names the source in errors).
     pub fn check(self, origin: &str) -> Result<ValidStudyConfig> {
         let err = |key: &str, msg: String| Err(Error::config(origin, key, msg));
-        if !TASKS.contains(&self.task.kind.as_str()) {
-            return err(
-                "task.kind",
-                format!(
-                    "unknown task `{}`; known: {}",
-                    self.task.kind,
-                    TASKS.join(", ")
-                ),
-            );
+        if self.tasks.is_empty() {
+            return err("tasks", "at least one task is needed".into());
         }
-        if let Err(e) = self.task.axis.parse::<Axis>() {
-            return err("task.axis", e.to_string());
-        }
-        if self.task.groups[0] == self.task.groups[1] {
-            return err("task.groups", "the two groups must differ".into());
-        }
-        if self.task.train_per_cell == 0 || self.task.test_per_cell == 0 {
-            return err(
-                "task.train_per_cell",
-                "train_per_cell and test_per_cell must be >= 1".into(),
-            );
+        for (i, t) in self.tasks.iter().enumerate() {
+            let key = |k: &str| format!("tasks[{i}].{k}");
+            if !TASKS.contains(&t.kind.as_str()) {
+                return err(
+                    &key("kind"),
+                    format!("unknown task `{}`; known: {}", t.kind, TASKS.join(", ")),
+                );
+            }
+            if let Err(e) = t.axis.parse::<Axis>() {
+                return err(&key("axis"), e.to_string());
+            }
+            if t.groups[0] == t.groups[1] {
+                return err(&key("groups"), "the two groups must differ".into());
+            }
+            if t.train_per_cell == 0 || t.test_per_cell == 0 {
+                return err(
+                    &key("train_per_cell"),
+                    "train_per_cell and test_per_cell must be >= 1".into(),
+                );
+            }
+            let name = t.name();
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return err(
+                    &key("name"),
+                    format!("`{name}` must be a folder name of letters, digits, `-`, `_`"),
+                );
+            }
+            if self.tasks[..i].iter().any(|o| o.name() == name) {
+                return err(
+                    &key("name"),
+                    format!("two tasks are named `{name}`; give one a `name`"),
+                );
+            }
+            let d = match merged_downstream(&self.downstream, &t.downstream, &key("downstream")) {
+                Ok(d) => d,
+                Err(e) => return Err(Error::config(origin, key("downstream"), e.to_string())),
+            };
+            check_downstream(&d).map_err(|(k, m)| {
+                Error::config(origin, format!("{} ({k})", key("downstream")), m)
+            })?;
         }
         if self.gammas.is_empty() {
             return err("gammas", "at least one γ is needed".into());
@@ -354,48 +427,77 @@ impl StudyConfig {
                 ),
             );
         }
-        let d = &self.downstream;
-        if !DOWNSTREAM_MODELS.contains(&d.model.as_str()) {
-            return err(
-                "downstream.model",
-                format!(
-                    "unknown `{}`; known: {}",
-                    d.model,
-                    DOWNSTREAM_MODELS.join(", ")
-                ),
-            );
-        }
-        for (key, v) in [
-            ("downstream.epochs", d.epochs),
-            ("downstream.batch_size", d.batch_size),
-            ("downstream.max_len", d.max_len),
-            ("downstream.embed_dim", d.embed_dim),
-            ("downstream.vocab_size", d.vocab_size),
-        ] {
-            if v == 0 {
-                return err(key, "must be >= 1".into());
-            }
-        }
-        if d.lora_rank == 0 || d.lora_rank > inherit_pretrained::lora_config::MAX_RANK {
-            return err(
-                "downstream.lora_rank",
-                format!(
-                    "must be in 1..={}",
-                    inherit_pretrained::lora_config::MAX_RANK
-                ),
-            );
-        }
-        if let Err(e) = d.lora_layers.parse::<inherit_pretrained::LayerSelection>() {
-            return err("downstream.lora_layers", e.to_string());
-        }
-        if !(d.learning_rate.is_finite() && d.learning_rate > 0.0) {
-            return err(
-                "downstream.learning_rate",
-                format!("must be a positive number, got {}", d.learning_rate),
-            );
+        if let Err((key, message)) = check_downstream(&self.downstream) {
+            return err(key, message);
         }
         Ok(ValidStudyConfig(self))
     }
+}
+
+/// Checks a downstream configuration; the error names the key.
+fn check_downstream(d: &DownstreamConfig) -> std::result::Result<(), (&'static str, String)> {
+    if !DOWNSTREAM_MODELS.contains(&d.model.as_str()) {
+        return Err((
+            "downstream.model",
+            format!(
+                "unknown `{}`; known: {}",
+                d.model,
+                DOWNSTREAM_MODELS.join(", ")
+            ),
+        ));
+    }
+    for (key, v) in [
+        ("downstream.epochs", d.epochs),
+        ("downstream.batch_size", d.batch_size),
+        ("downstream.max_len", d.max_len),
+        ("downstream.embed_dim", d.embed_dim),
+        ("downstream.vocab_size", d.vocab_size),
+    ] {
+        if v == 0 {
+            return Err((key, "must be >= 1".into()));
+        }
+    }
+    if d.lora_rank == 0 || d.lora_rank > inherit_pretrained::lora_config::MAX_RANK {
+        return Err((
+            "downstream.lora_rank",
+            format!(
+                "must be in 1..={}",
+                inherit_pretrained::lora_config::MAX_RANK
+            ),
+        ));
+    }
+    if let Err(e) = d.lora_layers.parse::<inherit_pretrained::LayerSelection>() {
+        return Err(("downstream.lora_layers", e.to_string()));
+    }
+    if !(d.learning_rate.is_finite() && d.learning_rate > 0.0) {
+        return Err((
+            "downstream.learning_rate",
+            format!("must be a positive number, got {}", d.learning_rate),
+        ));
+    }
+    Ok(())
+}
+
+/// `base` with the keys of `changes` replaced (`what` names the changes in errors).
+fn merged_downstream(
+    base: &DownstreamConfig,
+    changes: &toml::Table,
+    what: &str,
+) -> Result<DownstreamConfig> {
+    if changes.is_empty() {
+        return Ok(base.clone());
+    }
+    let bad = |e: String| Error::Toml {
+        origin: what.to_owned(),
+        message: e,
+    };
+    let mut table = toml::Table::try_from(base).map_err(|e| bad(e.to_string()))?;
+    for (k, v) in changes {
+        table.insert(k.clone(), v.clone());
+    }
+    table
+        .try_into()
+        .map_err(|e: toml::de::Error| bad(e.to_string()))
 }
 
 /// How mitigation specs are parsed in the study: masking and CDA use `lexicon`.

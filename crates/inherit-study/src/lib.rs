@@ -8,6 +8,7 @@ pub mod error;
 pub mod generate;
 pub mod key;
 pub mod models;
+pub mod multi;
 pub mod report;
 pub mod runner;
 pub mod shard;

@@ -8,6 +8,9 @@
 //! changed), the run stops before generating anything and names the changed parts,
 //! unless [`Study::recompute_changed`] is set, in which case those cells are recomputed
 //! and the old records are ignored. Results of two configurations are never mixed.
+//!
+//! A configuration with several tasks runs one such study per task, each in its own
+//! folder (see [`crate::multi`]).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -95,18 +98,18 @@ pub struct StudyOutcome {
     pub timings: Timings,
 }
 
-type ProgressFn = Box<dyn Fn(&Progress<'_>) + Send + Sync>;
+pub(crate) type ProgressFn = std::sync::Arc<dyn Fn(&Progress<'_>) + Send + Sync>;
 
 /// A configured study; see the module docs. Models and the task default to the ones the
 /// configuration names; the builder methods replace them with your own.
 pub struct Study {
-    config: ValidStudyConfig,
+    pub(crate) config: ValidStudyConfig,
     task: Option<Box<dyn Task>>,
     downstream: Option<Box<dyn Downstream>>,
     generator: Option<Box<dyn TextGenerator>>,
     embedder: Option<Option<Box<dyn Embedder>>>,
-    progress: Option<ProgressFn>,
-    recompute_changed: bool,
+    pub(crate) progress: Option<ProgressFn>,
+    pub(crate) recompute_changed: bool,
 }
 
 impl Study {
@@ -149,7 +152,7 @@ impl Study {
 
     /// Calls `f` at every stage and cell.
     pub fn on_progress(mut self, f: impl Fn(&Progress<'_>) + Send + Sync + 'static) -> Self {
-        self.progress = Some(Box::new(f));
+        self.progress = Some(std::sync::Arc::new(f));
         self
     }
 
@@ -160,7 +163,15 @@ impl Study {
         self
     }
 
-    fn notify(&self, p: Progress<'_>) {
+    /// Whether a builder method replaced a configured model or the task.
+    pub(crate) fn has_overrides(&self) -> bool {
+        self.task.is_some()
+            || self.downstream.is_some()
+            || self.generator.is_some()
+            || self.embedder.is_some()
+    }
+
+    pub(crate) fn notify(&self, p: Progress<'_>) {
         if let Some(f) = &self.progress {
             f(&p);
         }
@@ -176,6 +187,9 @@ impl Study {
     /// Runs the whole study in this process: plan, generation, every cell (appended to
     /// `results.jsonl`), report.
     pub fn run(self) -> Result<StudyOutcome> {
+        if self.config.tasks.len() > 1 {
+            return crate::multi::run(self);
+        }
         let mut p = self.prepare()?;
         let (stored, results) = p.open_results(None)?;
         p.write_plan()?;
@@ -189,6 +203,9 @@ impl Study {
     /// outputs it needs) and the configuration (`study.toml`) to the output folder, and
     /// checks it against stored results; returns the number of cells.
     pub fn plan(self) -> Result<usize> {
+        if self.config.tasks.len() > 1 {
+            return crate::multi::plan(self);
+        }
         let mut p = self.prepare()?;
         p.open_results(None)?;
         p.write_plan()?;
@@ -199,6 +216,9 @@ impl Study {
     /// per bias type (through the shared cache) and the embedding shift, written to
     /// `augmented/` and `analysis.json` for the cell shards to read.
     pub fn generate(self) -> Result<()> {
+        if self.config.tasks.len() > 1 {
+            return crate::multi::generate(self);
+        }
         let mut p = self.prepare()?;
         p.write_plan()?;
         p.generate()
@@ -208,6 +228,9 @@ impl Study {
     /// generation stage's outputs in the folder. Cells finished in any results file of the
     /// folder (e.g. before a shard was killed and resubmitted) are not redone.
     pub fn run_shard(self, shard: Shard) -> Result<Timings> {
+        if self.config.tasks.len() > 1 {
+            return crate::multi::run_shard(self, shard);
+        }
         let mut p = self.prepare()?;
         let (stored, results) = p.open_results(Some(shard))?;
         p.read_analysis()?;
@@ -219,6 +242,9 @@ impl Study {
     /// named) and writes the report; fails naming the missing cells when some planned
     /// cell has no result yet.
     pub fn report(self) -> Result<StudyOutcome> {
+        if self.config.tasks.len() > 1 {
+            return crate::multi::report(self);
+        }
         let mut p = self.prepare()?;
         p.report()
     }

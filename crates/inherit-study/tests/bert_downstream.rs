@@ -18,8 +18,8 @@ fn a_config_can_select_minilm_as_the_downstream_classifier() {
         c.gammas = vec![0.2];
         c.mitigations = vec!["none".into()];
         c.seeds = vec![1];
-        c.task.train_per_cell = 1;
-        c.task.test_per_cell = 1;
+        c.tasks[0].train_per_cell = 1;
+        c.tasks[0].test_per_cell = 1;
     });
     let outcome = Study::new(config).run().unwrap();
     assert_eq!(outcome.records.len(), 1);

@@ -13,11 +13,11 @@ use inherit_study::Study;
 fn the_stand_in_culture_skew_shows_in_borderline_selection_rates() {
     let dir = tempfile::tempdir().unwrap();
     let config = common::tiny_with(&dir.path().join("run"), |c| {
-        c.task.kind = "hiring".into();
-        c.task.axis = "culture".into();
-        c.task.groups = ["anglo".into(), "arabic".into()];
-        c.task.train_per_cell = 8;
-        c.task.test_per_cell = 6;
+        c.tasks[0].kind = "hiring".into();
+        c.tasks[0].axis = "culture".into();
+        c.tasks[0].groups = ["anglo".into(), "arabic".into()];
+        c.tasks[0].train_per_cell = 8;
+        c.tasks[0].test_per_cell = 6;
         c.gammas = vec![0.0, 0.5];
         c.mitigations = vec!["none".into()];
         c.seeds = vec![1, 2, 3, 4, 5, 6, 7, 8];

@@ -16,8 +16,8 @@ fn the_report_shows_the_stand_in_skew_inherited_at_gamma_half() {
         c.gammas = vec![0.0, 0.5];
         c.mitigations = vec!["none".into()];
         c.seeds = vec![1, 2, 3, 4, 5, 6];
-        c.task.train_per_cell = 3;
-        c.task.test_per_cell = 3;
+        c.tasks[0].train_per_cell = 3;
+        c.tasks[0].test_per_cell = 3;
         c.generator.augmented_per_label = 30;
         c.downstream.epochs = 10;
         c.downstream.embed_dim = 32;

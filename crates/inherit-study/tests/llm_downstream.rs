@@ -91,11 +91,11 @@ fn fine_tuning_moves_the_answers_toward_the_training_replies() {
 fn a_hiring_cell_runs_with_the_fine_tuned_llm() {
     let dir = tempfile::tempdir().unwrap();
     let config = common::tiny_with(dir.path(), |c| {
-        c.task.kind = "hiring".into();
-        c.task.axis = "culture".into();
-        c.task.groups = ["anglo".into(), "arabic".into()];
-        c.task.train_per_cell = 1;
-        c.task.test_per_cell = 1;
+        c.tasks[0].kind = "hiring".into();
+        c.tasks[0].axis = "culture".into();
+        c.tasks[0].groups = ["anglo".into(), "arabic".into()];
+        c.tasks[0].train_per_cell = 1;
+        c.tasks[0].test_per_cell = 1;
         c.gammas = vec![0.5];
         c.mitigations = vec!["token".into()];
         c.seeds = vec![1];

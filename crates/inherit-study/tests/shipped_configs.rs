@@ -19,8 +19,8 @@ fn every_shipped_config_runs_one_cell_per_mitigation() {
         let gmax = c.gammas.iter().copied().fold(0.0, f64::max);
         c.gammas = vec![gmax];
         c.seeds.truncate(1);
-        c.task.train_per_cell = 1;
-        c.task.test_per_cell = 1;
+        c.tasks[0].train_per_cell = 1;
+        c.tasks[0].test_per_cell = 1;
         c.generator.kind = "stand-in".into();
         c.generator.gguf = None;
         c.generator.neutral_per_label = 2;

@@ -142,7 +142,7 @@ fn a_changed_config_is_named_and_never_mixed() {
     let gen_changed = common::tiny_with(&out, |c| c.generator.temperature = 0.5);
     let err = Study::new(gen_changed).run().unwrap_err();
     assert!(err.to_string().contains("changed: generator"), "{err}");
-    let task_changed = common::tiny_with(&out, |c| c.task.train_per_cell = 3);
+    let task_changed = common::tiny_with(&out, |c| c.tasks[0].train_per_cell = 3);
     let err = Study::new(task_changed).run().unwrap_err();
     assert!(err.to_string().contains("changed: task"), "{err}");
 
@@ -188,9 +188,9 @@ fn bad_configs_name_the_key() {
         "{err}"
     );
     let err = parse(&common::TINY.replace("kind = \"occupation\"", "kind = \"poetry\""));
-    assert!(err.contains("task.kind"), "{err}");
+    assert!(err.contains("tasks[0].kind"), "{err}");
     let err = parse(&common::TINY.replace("axis = \"gender\"", "axis = \"\""));
-    assert!(err.contains("task.axis"), "{err}");
+    assert!(err.contains("tasks[0].axis"), "{err}");
 }
 
 #[test]

@@ -252,7 +252,7 @@ pub fn config_seeds() -> Vec<Vec<u8>> {
 
 /// Study configuration keys.
 pub const CONFIG_DICT: &[&[u8]] = &[
-    b"[task]",
+    b"[[tasks]]",
     b"[generator]",
     b"[embedding]",
     b"[downstream]",

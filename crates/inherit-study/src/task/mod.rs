@@ -129,28 +129,28 @@ pub trait Task: Send + Sync {
     }
 }
 
-/// The task named by the config.
+/// The (first) task named by the config.
 pub fn from_config(config: &ValidStudyConfig) -> Result<Box<dyn Task>> {
-    match config.task.kind.as_str() {
+    match config.task().kind.as_str() {
         "occupation" => Ok(Box::new(OccupationTask::new(
             GroupPair {
                 axis: config.axis(),
-                a: config.task.groups[0].clone(),
-                b: config.task.groups[1].clone(),
+                a: config.task().groups[0].clone(),
+                b: config.task().groups[1].clone(),
             },
-            config.task.train_per_cell,
-            config.task.test_per_cell,
-            config.task.seed,
+            config.task().train_per_cell,
+            config.task().test_per_cell,
+            config.task().seed,
         ))),
         "hiring" => Ok(Box::new(HiringTask::new(
             GroupPair {
                 axis: config.axis(),
-                a: config.task.groups[0].clone(),
-                b: config.task.groups[1].clone(),
+                a: config.task().groups[0].clone(),
+                b: config.task().groups[1].clone(),
             },
-            config.task.train_per_cell,
-            config.task.test_per_cell,
-            config.task.seed,
+            config.task().train_per_cell,
+            config.task().test_per_cell,
+            config.task().seed,
         ))),
         other => Err(Error::Unsupported(format!("unknown task `{other}`"))),
     }

@@ -15,7 +15,7 @@ mitigations = ["none", "mask", "loss:1.0"]
 seeds = [1, 2]
 device = "flex"
 
-[task]
+[[tasks]]
 kind = "occupation"
 axis = "gender"
 groups = ["female", "male"]
