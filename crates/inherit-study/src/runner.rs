@@ -115,6 +115,13 @@ pub struct Study {
 impl Study {
     /// A study of `config`.
     pub fn new(config: ValidStudyConfig) -> Self {
+        // A single task's changes to `[downstream]` are applied here; several tasks get
+        // theirs in their sub-studies.
+        let config = if config.tasks.len() == 1 {
+            config.per_task().remove(0)
+        } else {
+            config
+        };
         Study {
             config,
             task: None,

@@ -123,3 +123,24 @@ fn task_names_and_downstream_changes_are_checked() {
         "{err}"
     );
 }
+
+#[test]
+fn a_single_tasks_downstream_changes_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = common::TINY.replace(
+        "seed = 0\n\n[generator]",
+        "seed = 0\ndownstream = { model = \"transformer\", epochs = 1 }\n\n[generator]",
+    );
+    assert!(text.contains("model = \"transformer\""), "{text}");
+    let mut config = StudyConfig::parse(&text, "one task")
+        .unwrap()
+        .with_out(dir.path());
+    let mut c = config.into_inner();
+    c.gammas = vec![0.2];
+    c.mitigations = vec!["none".into()];
+    c.seeds = vec![1];
+    config = c.check("one task").unwrap();
+    let outcome = Study::new(config).run().unwrap();
+    assert_eq!(outcome.records.len(), 1);
+    assert_eq!(outcome.records[0].model, "transformer-classifier");
+}
