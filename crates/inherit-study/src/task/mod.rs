@@ -131,27 +131,16 @@ pub trait Task: Send + Sync {
 
 /// The (first) task named by the config.
 pub fn from_config(config: &ValidStudyConfig) -> Result<Box<dyn Task>> {
-    match config.task().kind.as_str() {
-        "occupation" => Ok(Box::new(OccupationTask::new(
-            GroupPair {
-                axis: config.axis(),
-                a: config.task().groups[0].clone(),
-                b: config.task().groups[1].clone(),
-            },
-            config.task().train_per_cell,
-            config.task().test_per_cell,
-            config.task().seed,
-        ))),
-        "hiring" => Ok(Box::new(HiringTask::new(
-            GroupPair {
-                axis: config.axis(),
-                a: config.task().groups[0].clone(),
-                b: config.task().groups[1].clone(),
-            },
-            config.task().train_per_cell,
-            config.task().test_per_cell,
-            config.task().seed,
-        ))),
+    let t = config.task();
+    let groups = GroupPair {
+        axis: config.axis(),
+        a: t.groups[0].clone(),
+        b: t.groups[1].clone(),
+    };
+    let (train, test, seed) = (t.train_per_cell, t.test_per_cell, t.seed);
+    match t.kind.as_str() {
+        "occupation" => Ok(Box::new(OccupationTask::new(groups, train, test, seed))),
+        "hiring" => Ok(Box::new(HiringTask::new(groups, train, test, seed))),
         other => Err(Error::Unsupported(format!("unknown task `{other}`"))),
     }
 }
