@@ -61,7 +61,8 @@ const UNRELATED: [&str; 4] = [
     "a degree in classical languages",
 ];
 
-/// Profile templates: `{name}`, `{He}`/`{he}`/`{his}`, `{role}`, `{years}`, `{degree}`.
+/// Profile templates: `{name}`, `{He}`/`{he}`/`{his}`, `{role}`, `{years}`, `{degree}`
+/// (each profile then says where the candidate lives: `{city}`).
 /// Every fifth is reserved for the test set.
 const TEMPLATES: [&str; 10] = [
     "{name} is applying for the {role} position. {He} has {years} years of experience as a {role} and holds {degree}.",
@@ -236,9 +237,15 @@ fn build_part(
                         .cities
                         .choose(&mut rng)
                         .unwrap_or(&"the city");
-                    let text = fill(template, name, gender, HIRING_ROLES[r], years, degree)
-                        + &fill(" {He} lives in {city}.", name, gender, "", 0, "")
-                            .replace("{city}", city);
+                    let text = fill(
+                        &format!("{template} {{He}} lives in {{city}}."),
+                        name,
+                        gender,
+                        HIRING_ROLES[r],
+                        years,
+                        degree,
+                        city,
+                    );
                     if seen.insert(text.clone()) {
                         found = Some((text, name, r, years));
                         break;
@@ -283,6 +290,7 @@ fn fill(
     role: &str,
     years: u32,
     degree: &str,
+    city: &str,
 ) -> String {
     let female = gender == Gender::Female;
     template
@@ -293,6 +301,7 @@ fn fill(
         .replace("{role}", role)
         .replace("{years}", &years.to_string())
         .replace("{degree}", degree)
+        .replace("{city}", city)
 }
 
 #[cfg(test)]

@@ -73,6 +73,11 @@ impl LoraDownstream {
         &self.lm
     }
 
+    /// LoRA's α: twice the rank (PEFT's common choice), so the update scale α / r is 2.
+    fn alpha(&self) -> f64 {
+        2.0 * self.config.lora_rank as f64
+    }
+
     fn trainer(&self, seed: u64, mixed: bool) -> Result<LoraSftTrainer> {
         let params = TrainParams {
             epochs: self.config.epochs,
@@ -91,7 +96,7 @@ impl LoraDownstream {
         };
         let lora = LoraConfig {
             rank: self.config.lora_rank,
-            alpha: 2.0 * self.config.lora_rank as f64,
+            alpha: self.alpha(),
             layers: self.layers.clone(),
             ..Default::default()
         };
@@ -114,7 +119,7 @@ impl Downstream for LoraDownstream {
             "model": self.id(),
             "gguf_sha256": self.lm.sha256(),
             "lora_rank": self.config.lora_rank,
-            "lora_alpha": 2.0 * self.config.lora_rank as f64,
+            "lora_alpha": self.alpha(),
             "lora_layers": self.layers.to_string(),
             "epochs": self.config.epochs,
             "batch_size": self.config.batch_size,
