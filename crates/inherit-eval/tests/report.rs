@@ -16,6 +16,7 @@ fn record(gamma: f64, mitigation: &str, seed: u64, acc: f64) -> ResultRecord {
         gamma,
         mitigation: mitigation.into(),
         seed,
+        round: 0,
         model: "tiny".into(),
         metrics: BTreeMap::from([
             ("accuracy".to_string(), acc),

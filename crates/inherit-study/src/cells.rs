@@ -98,6 +98,7 @@ pub fn run_cell(ctx: &CellContext<'_>, cell: &Cell, augmented: &Dataset) -> Resu
         gamma: cell.gamma,
         mitigation: cell.mitigation.clone(),
         seed: cell.seed,
+        round: 0,
         model: ctx.downstream.id(),
         metrics,
         ci: Default::default(),

@@ -48,6 +48,11 @@ pub struct ResultRecord {
     pub mitigation: String,
     /// Seed of the run.
     pub seed: u64,
+    /// Round of multi-round self-augmentation (0: D_a from the base generator; round r
+    /// trains on data written by the model fine-tuned in round r − 1). Records written
+    /// before rounds existed read as round 0.
+    #[serde(default)]
+    pub round: u32,
     /// Model id.
     pub model: String,
     /// Metric values.

@@ -149,17 +149,17 @@ impl Downstream for LoraDownstream {
             .examples
             .iter()
             .map(|e| {
-                let prompt = task.instruction(&e.text).ok_or_else(|| {
+                let (prompt, reply_text) = task.sft_pair(e).ok_or_else(|| {
                     Error::Unsupported(format!(
-                        "task `{}` has no instruction format for an LLM downstream model",
-                        task.name()
+                        "task `{}` has no instruction format for training example `{}` \
+                         (an LLM downstream model needs one, and a label unless the task \
+                         learns the text)",
+                        task.name(),
+                        e.id
                     ))
                 })?;
-                let label = e.label.as_deref().ok_or_else(|| {
-                    Error::Unsupported(format!("training example `{}` has no label", e.id))
-                })?;
                 let mut reply = e.clone();
-                reply.text = task.answer(label);
+                reply.text = reply_text;
                 Ok(SftPair::new(prompt, reply))
             })
             .collect::<Result<Vec<_>>>()?;

@@ -127,6 +127,16 @@ pub trait Task: Send + Sync {
     fn answer(&self, label: &str) -> String {
         label.to_owned()
     }
+
+    /// The chat pair (user turn, reply) an LLM is fine-tuned on for a training example.
+    /// Default: [`Task::instruction`] about the example's text, and [`Task::answer`] for
+    /// its label; a generation task (e.g. stories) overrides it to learn the text itself.
+    /// `None`: the task has no instruction format (or the example no label).
+    fn sft_pair(&self, example: &Example) -> Option<(String, String)> {
+        let prompt = self.instruction(&example.text)?;
+        let label = example.label.as_deref()?;
+        Some((prompt, self.answer(label)))
+    }
 }
 
 /// The (first) task named by the config.
