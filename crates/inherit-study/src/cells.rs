@@ -58,6 +58,8 @@ pub struct CellContext<'a> {
     pub test: &'a Dataset,
     /// Parses mitigation specs (holds the masking lexicon).
     pub specs: &'a SpecContext,
+    /// The study's output folder: a cell's files go to `cells/<key>/` in it.
+    pub artifacts: Option<&'a std::path::Path>,
 }
 
 /// Runs one cell against the pool `augmented` and returns its result record.
@@ -89,6 +91,10 @@ pub fn run_cell(ctx: &CellContext<'_>, cell: &Cell, augmented: &Dataset) -> Resu
             test: &test,
             train: &train,
             pool: augmented,
+            artifacts: ctx
+                .artifacts
+                .map(|dir| dir.join("cells").join(cell.key()))
+                .as_deref(),
         },
     )?;
     metrics.insert("mix_repeated".into(), repeated as f64);

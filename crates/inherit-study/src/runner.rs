@@ -565,6 +565,7 @@ impl Prepared {
             original: &self.data.train,
             test: &self.data.test,
             specs: &specs,
+            artifacts: Some(&self.out),
         };
         let mine: Vec<&Cell> = self
             .cells

@@ -317,6 +317,7 @@ mod tests {
                     test: &data.test,
                     train: &data.train,
                     pool: &empty,
+                    artifacts: None,
                 },
             )
             .unwrap();

@@ -80,6 +80,10 @@ pub struct EvalInput<'a> {
     /// The augmented pool D_a of the cell's bias type (before mixing): the direction the
     /// generator pushes, used as the reference of directional bias amplification.
     pub pool: &'a Dataset,
+    /// A folder of this cell's own (`<out>/cells/<key>/`, created on first use by the
+    /// task) where a task keeps what a person should be able to read, e.g. the stories a
+    /// fine-tuned model wrote; `None` when the caller keeps no files.
+    pub artifacts: Option<&'a std::path::Path>,
 }
 
 /// A downstream task of the study.
