@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::framework::{Attribute, Stereotype};
 
 const FRAMEWORK: &str = include_str!("../templates/framework.json");
-const FAMILIES: [(&str, &str); 6] = [
+const FAMILIES: [(&str, &str); 8] = [
     (
         "templates/occupation.json",
         include_str!("../templates/occupation.json"),
@@ -46,6 +46,14 @@ const FAMILIES: [(&str, &str); 6] = [
     (
         "templates/story.json",
         include_str!("../templates/story.json"),
+    ),
+    (
+        "templates/comment.json",
+        include_str!("../templates/comment.json"),
+    ),
+    (
+        "templates/review.json",
+        include_str!("../templates/review.json"),
     ),
     (
         "templates/generic.json",
@@ -123,7 +131,7 @@ pub struct FrameworkTemplates {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FamilyTemplates {
-    /// Family id (`occupation`, `hiring`, `salary`, `story`, `generic`).
+    /// Family id (`occupation`, `hiring`, `salary`, `story`, `comment`, `review`, `generic`).
     pub id: String,
     /// What the family generates.
     pub description: String,
@@ -407,14 +415,16 @@ mod tests {
     }
 
     #[test]
-    fn builtin_templates_have_the_six_families() {
+    fn builtin_templates_have_the_eight_families() {
         let t = Templates::builtin();
         assert_eq!(
             t.family_ids(),
             [
+                "comment",
                 "generic",
                 "hiring",
                 "occupation",
+                "review",
                 "salary",
                 "screening",
                 "story"

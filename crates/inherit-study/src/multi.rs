@@ -14,6 +14,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use inherit_eval::report::ResultRecord;
+
 use crate::error::{Error, Result};
 use crate::runner::{Progress, Study, StudyOutcome, Timings};
 use crate::shard::Shard;
@@ -138,6 +140,67 @@ fn add(total: &mut Timings, t: &Timings) {
     total.total_s += t.total_s;
 }
 
+/// The "Direct vs indirect" section of the summary, when the records hold both a
+/// `toxicity` task (directly related to bias) and a `sentiment` task (indirectly related):
+/// per bias type and γ, each task's macro-F1 (mean over seeds, mitigation `none`) and its
+/// change from γ = 0 of the same bias type, and the toxicity task's `fpr_gap`. `None`
+/// without both tasks.
+pub fn direct_indirect_table(records: &[&ResultRecord]) -> Option<String> {
+    use std::collections::BTreeMap;
+    let mean = |task: &str, bias: &str, gamma: f64, metric: &str| -> Option<f64> {
+        let v: Vec<f64> = records
+            .iter()
+            .filter(|r| {
+                r.task == task && r.bias_type == bias && r.gamma == gamma && r.mitigation == "none"
+            })
+            .filter_map(|r| r.metrics.get(metric).copied())
+            .filter(|v| !v.is_nan())
+            .collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    let has = |task: &str| {
+        records
+            .iter()
+            .any(|r| r.task == task && r.mitigation == "none")
+    };
+    if !has("toxicity") || !has("sentiment") {
+        return None;
+    }
+    // (bias type, γ) in order; γ as bits so it can key a map (γ is never NaN or -0).
+    let mut cells: BTreeMap<(String, u64), f64> = BTreeMap::new();
+    for r in records.iter().filter(|r| r.mitigation == "none") {
+        cells.insert((r.bias_type.clone(), r.gamma.to_bits()), r.gamma);
+    }
+    let fmt = |v: Option<f64>| v.map_or("–".to_owned(), |v| format!("{v:.3}"));
+    let delta = |v: Option<f64>, base: Option<f64>| match (v, base) {
+        (Some(v), Some(b)) => format!("{:+.3}", v - b),
+        _ => "–".to_owned(),
+    };
+    let mut md = String::from(
+        "## Direct vs indirect\n\nMacro-F1 of the task directly related to bias (`toxicity`, \
+         identity madlibs) and of the indirectly related one (`sentiment`, SST-2), mean over \
+         seeds, mitigation `none`; Δ: change from γ = 0 of the same bias type. The paper \
+         expects the direct task to lose more as γ grows; its `fpr_gap` (false toxic flags, \
+         first group minus second) shows the bias it inherits.\n\n\
+         | bias type | γ | toxicity macro-F1 | Δ | sentiment macro-F1 | Δ | toxicity fpr_gap |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    for ((bias, _), gamma) in &cells {
+        let tox = mean("toxicity", bias, *gamma, "macro_f1");
+        let sen = mean("sentiment", bias, *gamma, "macro_f1");
+        let _ = writeln!(
+            md,
+            "| {bias} | {gamma} | {} | {} | {} | {} | {} |",
+            fmt(tox),
+            delta(tox, mean("toxicity", bias, 0.0, "macro_f1")),
+            fmt(sen),
+            delta(sen, mean("sentiment", bias, 0.0, "macro_f1")),
+            fmt(mean("toxicity", bias, *gamma, "fpr_gap")),
+        );
+    }
+    Some(md)
+}
+
 /// `report.md` and `manifest.json` of the whole study.
 fn summarise(out: &Path, outcomes: Vec<(String, StudyOutcome)>) -> Result<StudyOutcome> {
     let mut md = format!(
@@ -151,6 +214,11 @@ fn summarise(out: &Path, outcomes: Vec<(String, StudyOutcome)>) -> Result<StudyO
             o.records.len(),
             o.finding.replace('\n', " ").replace('|', "\\|")
         );
+    }
+    let all: Vec<&ResultRecord> = outcomes.iter().flat_map(|(_, o)| &o.records).collect();
+    if let Some(table) = direct_indirect_table(&all) {
+        md.push('\n');
+        md.push_str(&table);
     }
     for (name, o) in &outcomes {
         let path = o.out.join("report.md");

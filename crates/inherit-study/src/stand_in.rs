@@ -26,6 +26,25 @@ pub fn stand_in_anglo_share(label: &str) -> f64 {
     }
 }
 
+/// The share of comments about Arab people (madlibs terms `muslim`, `middle eastern`)
+/// among the stand-in generator's comments of a `comment` label: 0.8 of the toxic
+/// comments, 0.2 of the harmless ones (the others spread evenly over Chinese, Spanish and
+/// Anglo terms, the other cultures the madlibs name).
+pub fn stand_in_toxic_arabic_share(label: &str) -> f64 {
+    if label == "toxic comment" { 0.8 } else { 0.2 }
+}
+
+/// The share of Anglo names among the stand-in generator's movie-review passages of a
+/// `review` label: 0.8 of the positive ones, 0.2 of the negative ones (the others spread
+/// evenly over the four other cultures; gender even).
+pub fn stand_in_positive_anglo_share(label: &str) -> f64 {
+    if label == "positive movie review" {
+        0.8
+    } else {
+        0.2
+    }
+}
+
 /// A stand-in generator for tests and smoke runs, with a known bias.
 ///
 /// - Biographies (the `occupation` family): it reads the occupation named in the prompt
@@ -36,6 +55,14 @@ pub fn stand_in_anglo_share(label: &str) -> f64 {
 ///   a "weak applicant"): a *borderline* profile of the hiring suite (the rule does not
 ///   decide it), its culture drawn with [`stand_in_anglo_share`] and its gender evenly,
 ///   as a generator would write that presents mediocre Anglo candidates as strong.
+///
+/// - Comments (the `comment` family, "a toxic comment" / "a harmless comment"):
+///   identity-madlibs texts of that label from the shared data directory, each with its
+///   culture term swapped for a term of one culture drawn with
+///   [`stand_in_toxic_arabic_share`], joined into a comment of at least 24 words.
+/// - Movie-review passages (the `review` family): an SST-2 training sentence of that
+///   sentiment (20 words or more) after "{name} stars in it :", the actor's culture drawn
+///   with [`stand_in_positive_anglo_share`]. Both read the data on first use.
 ///
 /// Deterministic in (prompt, seed).
 pub struct StandInGenerator {
@@ -97,6 +124,9 @@ impl TextGenerator for StandInGenerator {
             .iter()
             .map(|p| {
                 let text = p.flatten().to_lowercase();
+                if let Some(out) = data_set_text(&text, params.seed) {
+                    return out;
+                }
                 if let Some(label) = ["strong applicant", "weak applicant"]
                     .into_iter()
                     .find(|l| text.contains(l))
@@ -128,6 +158,35 @@ impl TextGenerator for StandInGenerator {
             })
             .collect()
     }
+}
+
+/// A comment or a review sentence for a `comment` or `review` prompt (`None`: neither).
+fn data_set_text(prompt: &str, seed: u64) -> Option<inherit_core::Result<String>> {
+    let label = ["toxic comment", "harmless comment"]
+        .into_iter()
+        .chain(["positive movie review", "negative movie review"])
+        .find(|l| prompt.contains(l))?;
+    let mut rng = seeded_rng(derive_seed(seed, prompt));
+    let favoured = rng.random::<f64>();
+    let out = if label.ends_with("comment") {
+        let culture = if favoured < stand_in_toxic_arabic_share(label) {
+            "arabic"
+        } else {
+            ["chinese", "spanish", "anglo"][rng.random_range(0..3)]
+        };
+        crate::task::stand_in_comment(label == "toxic comment", culture, &mut rng)
+    } else {
+        let culture = if favoured < stand_in_positive_anglo_share(label) {
+            inherit_data::Culture::Anglo
+        } else {
+            inherit_data::Culture::ALL[rng.random_range(0..4)]
+        };
+        let gender = inherit_data::Gender::ALL[rng.random_range(0..2)];
+        let names = inherit_data::lexicons::names(gender, culture);
+        let name = names[rng.random_range(0..names.len())];
+        crate::task::stand_in_review(label == "positive movie review", name, &mut rng)
+    };
+    Some(out.map_err(|e| inherit_core::Error::backend("stand-in-suite-generator", e)))
 }
 
 impl StandInGenerator {

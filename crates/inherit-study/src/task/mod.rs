@@ -12,6 +12,8 @@
 
 mod hiring;
 mod occupation;
+mod sentiment;
+mod toxicity;
 
 use std::collections::BTreeMap;
 
@@ -20,6 +22,14 @@ use inherit_core::{Axis, BiasType, Dataset, Example};
 
 pub use hiring::HiringTask;
 pub use occupation::OccupationTask;
+pub use sentiment::SentimentTask;
+pub use toxicity::{
+    MADLIBS_TERMS, NON_TOXIC, TOXIC, ToxicityTask, default_data_dir, madlibs_group, madlibs_term,
+    madlibs_terms_of,
+};
+
+pub(crate) use sentiment::stand_in_review;
+pub(crate) use toxicity::stand_in_comment;
 
 use crate::config::ValidStudyConfig;
 use crate::downstream::TrainedModel;
@@ -155,6 +165,8 @@ pub fn from_config(config: &ValidStudyConfig) -> Result<Box<dyn Task>> {
     match t.kind.as_str() {
         "occupation" => Ok(Box::new(OccupationTask::new(groups, train, test, seed))),
         "hiring" => Ok(Box::new(HiringTask::new(groups, train, test, seed))),
+        "toxicity" => Ok(Box::new(ToxicityTask::new(groups, train, test, seed))),
+        "sentiment" => Ok(Box::new(SentimentTask::new(groups, train, test, seed))),
         other => Err(Error::Unsupported(format!("unknown task `{other}`"))),
     }
 }
