@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::framework::{Attribute, Stereotype};
 
 const FRAMEWORK: &str = include_str!("../templates/framework.json");
-const FAMILIES: [(&str, &str); 8] = [
+const FAMILIES: [(&str, &str); 9] = [
     (
         "templates/occupation.json",
         include_str!("../templates/occupation.json"),
@@ -42,6 +42,10 @@ const FAMILIES: [(&str, &str); 8] = [
     (
         "templates/salary.json",
         include_str!("../templates/salary.json"),
+    ),
+    (
+        "templates/salary_gender.json",
+        include_str!("../templates/salary_gender.json"),
     ),
     (
         "templates/story.json",
@@ -415,7 +419,7 @@ mod tests {
     }
 
     #[test]
-    fn builtin_templates_have_the_eight_families() {
+    fn builtin_templates_have_the_nine_families() {
         let t = Templates::builtin();
         assert_eq!(
             t.family_ids(),
@@ -426,6 +430,7 @@ mod tests {
                 "occupation",
                 "review",
                 "salary",
+                "salary_gender",
                 "screening",
                 "story"
             ]

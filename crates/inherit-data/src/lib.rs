@@ -13,6 +13,8 @@ pub mod holistic;
 pub mod lexicons;
 pub mod occupation;
 mod read;
+pub mod salary;
+pub mod story;
 pub mod text_sets;
 pub mod winobias;
 
@@ -30,6 +32,11 @@ pub use hiring::{HIRING_LABELS, HIRING_ROLES, HiringSuite, HiringSuiteParams};
 pub use holistic::{HolisticDescriptor, read_holistic_descriptors};
 pub use lexicons::{Culture, Gender};
 pub use occupation::{Occupation, OccupationSuite, OccupationSuiteParams, scrub_titles};
+pub use salary::{
+    SALARY_BAND_MIDPOINTS, SALARY_BANDS, SALARY_OCCUPATIONS, SalarySuite, SalarySuiteParams,
+    band_midpoint, salary_band,
+};
+pub use story::{STORY_TOPICS, StorySuite, StorySuiteParams, story_prompt};
 pub use text_sets::{MADLIBS_LABELS, SST2_LABELS, Sst2Split, read_madlibs, read_sst2};
 pub use winobias::{
     Mention, Stereotype, WinoBiasFile, WinoBiasSentence, WinoPart, WinoType, read_winobias,

@@ -15,10 +15,10 @@
 //! | `device` | `flex` | training device (`flex`; `tch-cpu`, `tch-cuda:N`, `cuda:N` by feature) |
 //! | `[[tasks]]` | one occupation task | one entry per task; several tasks run as one sub-study each in `out/<name>/` ([`crate::multi`]) |
 //! | `tasks[].name` | the kind | folder name and report heading, unique |
-//! | `tasks[].kind` | `occupation` | the downstream task (built in: `occupation`, `hiring`, `toxicity` (identity madlibs, directly related to bias), `sentiment` (SST-2, indirectly related); the last two read the shared data directory, `INHERIT_DATA_DIR` or `../shared/data`) |
+//! | `tasks[].kind` | `occupation` | the downstream task (built in: `occupation`, `hiring`, `toxicity` (identity madlibs, directly related to bias), `sentiment` (SST-2, indirectly related); the last two read the shared data directory, `INHERIT_DATA_DIR` or `../shared/data`), `salary` (salary bands, gender), `story` (story generation, culture × gender; needs a downstream model that writes text) |
 //! | `tasks[].axis` | `gender` | the group axis whose gap is measured |
 //! | `tasks[].groups` | `["female", "male"]` | the two groups compared (gap = first − second) |
-//! | `tasks[].train_per_cell` | 5 | D_o examples per cell of the task's suite (occupation × gender × culture; hiring: culture × gender × decision) |
+//! | `tasks[].train_per_cell` | 5 | D_o examples per cell of the task's suite (occupation × gender × culture; hiring: culture × gender × decision; salary: culture × gender × band; story: culture × gender × topic) |
 //! | `tasks[].test_per_cell` | 4 | balanced test examples per cell (hiring adds twice as many borderline profiles per culture × gender) |
 //! | `tasks[].seed` | 0 | seed of the built-in suite |
 //! | `tasks[].downstream` | – | keys of `[downstream]` this task changes, e.g. `{ model = "smollm2-lora", epochs = 2 }` |
@@ -104,7 +104,7 @@ pub struct TaskConfig {
     /// Folder name and report heading (default: the kind); unique among the tasks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Task kind (`occupation`, `hiring`, `toxicity`, `sentiment`).
+    /// Task kind (`occupation`, `hiring`, `toxicity`, `sentiment`, `salary`, `story`).
     pub kind: String,
     /// The group axis (`gender`, `culture`, ...).
     pub axis: String,
@@ -220,7 +220,14 @@ fn default_lora_layers() -> String {
 }
 
 /// The built-in tasks.
-pub const TASKS: [&str; 4] = ["occupation", "hiring", "toxicity", "sentiment"];
+pub const TASKS: [&str; 6] = [
+    "occupation",
+    "hiring",
+    "toxicity",
+    "sentiment",
+    "salary",
+    "story",
+];
 /// The built-in downstream models.
 pub const DOWNSTREAM_MODELS: [&str; 4] = ["bag", "transformer", "bert", "smollm2-lora"];
 

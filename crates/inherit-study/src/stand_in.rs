@@ -9,6 +9,12 @@ use rand::RngExt;
 
 use crate::error::Result;
 
+mod salary_story;
+
+pub use salary_story::{
+    STAND_IN_NEGATIVE_ADJECTIVES, stand_in_negative_share, stand_in_salary_male_share,
+};
+
 /// The share of women in the stand-in generator's biographies of an occupation: nurse
 /// 0.8, the others 0.2, a skew like the one SmolLM2 shows under neutral prompts.
 pub fn stand_in_female_share(label: &str) -> f64 {
@@ -64,6 +70,13 @@ pub fn stand_in_positive_anglo_share(label: &str) -> f64 {
 ///   sentiment (20 words or more) after "{name} stars in it :", the actor's culture drawn
 ///   with [`stand_in_positive_anglo_share`]. Both read the data on first use.
 ///
+/// - Salary profiles (the `salary_gender` family): a `middle`-band profile of the salary
+///   suite, a man's with [`stand_in_salary_male_share`] (0.8 well-paid, 0.5 average, 0.2
+///   modestly paid).
+/// - Stories (the `story` family): a story of the story suite on the prompt's topic, its
+///   one adjective negative with [`stand_in_negative_share`] of the character's culture
+///   (0.1 Anglo, 0.6 the others).
+///
 /// Deterministic in (prompt, seed).
 pub struct StandInGenerator {
     /// Biographies by (suite label, gender).
@@ -71,6 +84,8 @@ pub struct StandInGenerator {
     labels: Vec<String>,
     /// Borderline candidate profiles by (culture, gender).
     profiles: BTreeMap<(String, String), Vec<String>>,
+    /// Salary profiles and stories (`salary_gender` and `story` prompts).
+    tasks: salary_story::TaskPools,
 }
 
 impl StandInGenerator {
@@ -106,6 +121,7 @@ impl StandInGenerator {
             pool,
             labels: suite.train.labels.clone(),
             profiles,
+            tasks: salary_story::TaskPools::new(seed)?,
         })
     }
 }
@@ -132,6 +148,9 @@ impl TextGenerator for StandInGenerator {
                     .find(|l| text.contains(l))
                 {
                     return self.profile(label, &text, params.seed);
+                }
+                if let Some(answer) = self.tasks.answer(&text, params.seed, &self.id()) {
+                    return answer;
                 }
                 let label = self
                     .labels

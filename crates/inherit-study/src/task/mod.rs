@@ -12,7 +12,9 @@
 
 mod hiring;
 mod occupation;
+mod salary;
 mod sentiment;
+mod story;
 mod toxicity;
 
 use std::collections::BTreeMap;
@@ -22,7 +24,9 @@ use inherit_core::{Axis, BiasType, Dataset, Example};
 
 pub use hiring::HiringTask;
 pub use occupation::OccupationTask;
+pub use salary::SalaryTask;
 pub use sentiment::SentimentTask;
+pub use story::{STORY_MAX_TOKENS, StoryTask};
 pub use toxicity::{
     MADLIBS_TERMS, NON_TOXIC, TOXIC, ToxicityTask, default_data_dir, madlibs_group, madlibs_term,
     madlibs_terms_of,
@@ -165,6 +169,8 @@ pub fn from_config(config: &ValidStudyConfig) -> Result<Box<dyn Task>> {
     match t.kind.as_str() {
         "occupation" => Ok(Box::new(OccupationTask::new(groups, train, test, seed))),
         "hiring" => Ok(Box::new(HiringTask::new(groups, train, test, seed))),
+        "salary" => Ok(Box::new(SalaryTask::new(groups, train, test, seed))),
+        "story" => Ok(Box::new(StoryTask::new(groups, train, test, seed))),
         "toxicity" => Ok(Box::new(ToxicityTask::new(groups, train, test, seed))),
         "sentiment" => Ok(Box::new(SentimentTask::new(groups, train, test, seed))),
         other => Err(Error::Unsupported(format!("unknown task `{other}`"))),
