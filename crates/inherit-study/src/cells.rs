@@ -9,7 +9,7 @@ use inherit_eval::report::ResultRecord;
 use inherit_mitigate::{Mitigation, MitigationStack, SpecContext};
 use inherit_mix::{MixParams, mix};
 
-use crate::downstream::Downstream;
+use crate::downstream::{Downstream, SFT_PROMPT, TrainedModel};
 use crate::error::Result;
 use crate::key::KeyParts;
 use crate::task::{EvalInput, Task};
@@ -25,6 +25,11 @@ pub struct Cell {
     pub mitigation: String,
     /// Seed.
     pub seed: u64,
+    /// Round of multi-round self-augmentation (0 for the grid's cells).
+    pub round: u32,
+    /// For a round of a self-augmentation chain: the key of the chain's round 0 (a chain
+    /// runs in one process, round after round); `None` for the grid's cells.
+    pub chain: Option<String>,
     /// The parts of the cell's key.
     pub parts: KeyParts,
 }
@@ -35,14 +40,21 @@ impl Cell {
         self.parts.key()
     }
 
+    /// The key that decides the cell's shard: its own, or its chain's round 0 (so a
+    /// chain stays in one shard).
+    pub fn shard_key(&self) -> String {
+        self.chain.clone().unwrap_or_else(|| self.key())
+    }
+
     /// True when `record` holds the same coordinates (task, bias type, γ, mitigation,
-    /// seed), whatever configuration computed it.
+    /// seed, round), whatever configuration computed it.
     pub fn same_coordinates(&self, task: &str, record: &ResultRecord) -> bool {
         record.task == task
             && record.bias_type == self.bias_type
             && record.gamma == self.gamma
             && record.mitigation == self.mitigation
             && record.seed == self.seed
+            && record.round == self.round
     }
 }
 
@@ -60,10 +72,24 @@ pub struct CellContext<'a> {
     pub specs: &'a SpecContext,
     /// The study's output folder: a cell's files go to `cells/<key>/` in it.
     pub artifacts: Option<&'a std::path::Path>,
+    /// Writing requests by label: when set and the downstream model learns writing, each
+    /// augmented example of the mix is also learned as the request of its label → its
+    /// text (multi-round self-augmentation, [`crate::rounds`]).
+    pub writing: Option<&'a std::collections::BTreeMap<String, String>>,
 }
 
 /// Runs one cell against the pool `augmented` and returns its result record.
 pub fn run_cell(ctx: &CellContext<'_>, cell: &Cell, augmented: &Dataset) -> Result<ResultRecord> {
+    Ok(train_cell(ctx, cell, augmented)?.0)
+}
+
+/// Runs one cell against the pool `augmented` and returns its result record and the
+/// trained model (a self-augmentation chain generates the next round's data with it).
+pub fn train_cell(
+    ctx: &CellContext<'_>,
+    cell: &Cell,
+    augmented: &Dataset,
+) -> Result<(ResultRecord, Box<dyn TrainedModel>)> {
     // A pool a few examples short of a label's share (the generator's outputs can be
     // rejected) is topped up by drawing with replacement; the count is reported.
     let mix_params = MixParams {
@@ -78,6 +104,25 @@ pub fn run_cell(ctx: &CellContext<'_>, cell: &Cell, augmented: &Dataset) -> Resu
         mixed.dataset,
         &mut seeded_rng(derive_seed(cell.seed, "mitigate")),
     )?;
+    let mut train = train;
+    if let Some(requests) = ctx.writing.filter(|_| ctx.downstream.learns_writing()) {
+        let copies: Vec<_> = train
+            .examples
+            .iter()
+            .filter(|e| e.is_augmented())
+            .filter_map(|e| {
+                let request = requests.get(e.label.as_deref()?)?;
+                let mut copy = e.clone();
+                copy.id = format!("{}#write", e.id);
+                copy.meta.insert(
+                    SFT_PROMPT.into(),
+                    serde_json::Value::String(request.clone()),
+                );
+                Some(copy)
+            })
+            .collect();
+        train.examples.extend(copies);
+    }
     let test = stack.prepare_eval(ctx.test.clone())?;
     let model = ctx.downstream.train(
         &train,
@@ -98,17 +143,18 @@ pub fn run_cell(ctx: &CellContext<'_>, cell: &Cell, augmented: &Dataset) -> Resu
         },
     )?;
     metrics.insert("mix_repeated".into(), repeated as f64);
-    Ok(ResultRecord {
+    let record = ResultRecord {
         task: ctx.task.name().to_owned(),
         bias_type: cell.bias_type.clone(),
         gamma: cell.gamma,
         mitigation: cell.mitigation.clone(),
         seed: cell.seed,
-        round: 0,
+        round: cell.round,
         model: ctx.downstream.id(),
         metrics,
         ci: Default::default(),
         key: cell.key(),
         key_parts: cell.parts.0.clone(),
-    })
+    };
+    Ok((record, model))
 }

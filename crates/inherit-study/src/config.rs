@@ -21,6 +21,8 @@
 //! | `tasks[].train_per_cell` | 5 | D_o examples per cell of the task's suite (occupation × gender × culture; hiring: culture × gender × decision; salary: culture × gender × band; story: culture × gender × topic) |
 //! | `tasks[].test_per_cell` | 4 | balanced test examples per cell (hiring adds twice as many borderline profiles per culture × gender) |
 //! | `tasks[].seed` | 0 | seed of the built-in suite |
+//! | `tasks[].rounds` | 0 | multi-round self-augmentation: R rounds (0 … R − 1) per seed, each round's D_a written by the previous round's fine-tuned model under neutral prompts ([`crate::rounds`]; needs a downstream model that generates) |
+//! | `tasks[].rounds_gamma` | 0.5 | γ of every round's mix |
 //! | `tasks[].downstream` | – | keys of `[downstream]` this task changes, e.g. `{ model = "smollm2-lora", epochs = 2 }` |
 //! | `generator.kind` | `smollm2` | `smollm2` (in process), `openai` (server), `stand-in` (model-free, known 80/20 skew) |
 //! | `generator.gguf` | – | local GGUF instead of the pip-fetched SmolLM2 |
@@ -116,6 +118,15 @@ pub struct TaskConfig {
     pub test_per_cell: usize,
     /// Seed of the suite.
     pub seed: u64,
+    /// Rounds of multi-round self-augmentation (0, the default: none). With `R` ≥ 1,
+    /// every seed runs a chain of rounds 0 … R − 1: round 0 trains on D_o mixed with the base
+    /// generator's neutral-prompt outputs, round r on D_o mixed with what the model of
+    /// round r − 1 writes under the same neutral prompts (see [`crate::rounds`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rounds: u32,
+    /// γ of every round's mix (default 0.5).
+    #[serde(default = "default_rounds_gamma")]
+    pub rounds_gamma: f64,
     /// Keys of `[downstream]` that this task changes (e.g. `{ model = "smollm2-lora",
     /// epochs = 2 }`); the others are the study's.
     #[serde(default, skip_serializing_if = "toml::Table::is_empty")]
@@ -209,6 +220,14 @@ pub struct DownstreamConfig {
     pub learning_rate: f64,
     /// Maximum tokens per text.
     pub max_len: usize,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+fn default_rounds_gamma() -> f64 {
+    0.5
 }
 
 fn default_lora_rank() -> usize {
@@ -337,6 +356,15 @@ impl StudyConfig {
                 return err(
                     &key("train_per_cell"),
                     "train_per_cell and test_per_cell must be >= 1".into(),
+                );
+            }
+            if let Err(e) = inherit_mix::BiasRatio::new(t.rounds_gamma) {
+                return err(&key("rounds_gamma"), e.to_string());
+            }
+            if t.rounds > 0 && t.rounds_gamma == 0.0 {
+                return err(
+                    &key("rounds_gamma"),
+                    "self-augmentation rounds need a γ above 0".into(),
                 );
             }
             let name = t.name();

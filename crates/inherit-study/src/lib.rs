@@ -10,6 +10,7 @@ pub mod key;
 pub mod models;
 pub mod multi;
 pub mod report;
+pub mod rounds;
 pub mod runner;
 pub mod shard;
 pub mod stand_in;

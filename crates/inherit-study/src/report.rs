@@ -42,8 +42,10 @@ pub struct RunData<'a> {
     pub shifts: &'a [Shift],
     /// The augmented pool per bias type.
     pub pools: &'a [(String, Dataset)],
-    /// This configuration's cell results.
+    /// This configuration's cell results (the grid's).
     pub records: &'a [ResultRecord],
+    /// The self-augmentation chains' results ([`crate::rounds`]; empty without rounds).
+    pub rounds: &'a [ResultRecord],
     /// Model files.
     pub files: &'a [ModelFile],
     /// Timings.
@@ -357,12 +359,16 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
     write_csv(out.join("results.csv"), &rows)?;
     let inherit = inheritance(data);
     let effects = effects(data);
-    let finding = finding(data, &inherit, &effects);
+    let metric = headline(data);
+    let (rounds_md, rounds_finding) = crate::rounds::section(data.rounds, data.task, &metric);
+    let mut finding = finding(data, &inherit, &effects);
+    if !rounds_finding.is_empty() {
+        finding = format!("{finding} {rounds_finding}");
+    }
     let cfg = data.config;
     let task = data.task;
     let g = task.groups();
     let metrics = task.key_metrics();
-    let metric = headline(data);
 
     // Plots.
     let plots = out.join("plots");
@@ -555,6 +561,7 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
         }
         let _ = writeln!(md);
     }
+    md.push_str(&rounds_md);
     let t = data.timings;
     let _ = writeln!(
         md,
@@ -585,6 +592,7 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
         "inheritance": inherit,
         "effects": effects,
         "cells": data.records.len(),
+        "round_cells": data.rounds.len(),
         "merge": {"duplicates_dropped": data.duplicates, "conflicts": data.conflicts},
         "timings": timings,
     });

@@ -12,6 +12,7 @@
 //! A configuration with several tasks runs one such study per task, each in its own
 //! folder (see [`crate::multi`]).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -29,6 +30,7 @@ use crate::generate::{GenerationContext, Imbalance, measure_imbalance};
 use crate::key::{KeyParts, RESULTS_SCHEMA, hash_json};
 use crate::models::{self, ModelFile};
 use crate::report::{RunData, Shift, write_outputs};
+use crate::rounds::{ChainContext, run_chain};
 use crate::shard::{PlannedCell, Shard, merge_results};
 use crate::task::{self, Task, TaskData};
 
@@ -372,8 +374,13 @@ impl Prepared {
                 gamma: c.gamma,
                 mitigation: c.mitigation.clone(),
                 seed: c.seed,
+                round: c.round,
                 needs: vec![
-                    format!("augmented/{}.jsonl", c.bias_type),
+                    if c.chain.is_some() {
+                        "augmented/neutral.jsonl".to_owned()
+                    } else {
+                        format!("augmented/{}.jsonl", c.bias_type)
+                    },
                     "analysis.json".into(),
                 ],
             };
@@ -566,11 +573,12 @@ impl Prepared {
             test: &self.data.test,
             specs: &specs,
             artifacts: Some(&self.out),
+            writing: None,
         };
         let mine: Vec<&Cell> = self
             .cells
             .iter()
-            .filter(|c| shard.is_none_or(|s| s.owns(&c.key())))
+            .filter(|c| shard.is_none_or(|s| s.owns(&c.shard_key())))
             .collect();
         let finished = mine
             .iter()
@@ -585,7 +593,9 @@ impl Prepared {
         );
         let t = Instant::now();
         let mut done = finished;
-        for cell in mine {
+        let (chains, grid): (Vec<&Cell>, Vec<&Cell>) =
+            mine.into_iter().partition(|c| c.chain.is_some());
+        for cell in grid {
             if stored.iter().any(|r| r.key == cell.key()) {
                 self.timings.cells_skipped += 1;
                 continue;
@@ -606,6 +616,75 @@ impl Prepared {
                 record: &record,
                 seconds: tc.elapsed().as_secs_f64(),
             });
+        }
+        if !chains.is_empty() {
+            let base_pool = Dataset::read_jsonl(self.out.join("augmented").join("neutral.jsonl"))?;
+            let templates = Templates::builtin();
+            let labels = self.data.train.labels.clone();
+            let requests = crate::rounds::writing_requests(
+                self.task.as_ref(),
+                &templates,
+                &self.names,
+                &labels,
+            )?;
+            let chain_cells = CellContext {
+                writing: Some(&requests),
+                ..cell_ctx
+            };
+            let chain_ctx = ChainContext {
+                cells: &chain_cells,
+                base_pool: &base_pool,
+                lexicon: &self.lexicon,
+                templates: &templates,
+                names: &self.names,
+                generator: &self.config.generator,
+                labels: &labels,
+                out: &self.out,
+            };
+            let mut by_chain: BTreeMap<&str, Vec<&Cell>> = BTreeMap::new();
+            for c in chains {
+                by_chain
+                    .entry(c.chain.as_deref().unwrap_or_default())
+                    .or_default()
+                    .push(c);
+            }
+            for (_, mut chain) in by_chain {
+                chain.sort_by_key(|c| c.round);
+                let unfinished = chain
+                    .iter()
+                    .filter(|c| !stored.iter().any(|r| r.key == c.key()))
+                    .count();
+                self.timings.cells_skipped += chain.len() - unfinished;
+                if unfinished == 0 {
+                    continue;
+                }
+                self.study.stage(
+                    "rounds",
+                    format!(
+                        "self-augmentation chain of seed {} ({} rounds)",
+                        chain[0].seed,
+                        chain.len()
+                    ),
+                );
+                let study = &self.study;
+                let timings = &mut self.timings;
+                run_chain(
+                    &chain_ctx,
+                    &chain,
+                    stored,
+                    &mut results,
+                    |record, seconds| {
+                        timings.cells_run += 1;
+                        done += 1;
+                        study.notify(Progress::Cell {
+                            done,
+                            total,
+                            record,
+                            seconds,
+                        });
+                    },
+                )?;
+            }
         }
         self.timings.cells_s += t.elapsed().as_secs_f64();
         Ok(())
@@ -630,9 +709,11 @@ impl Prepared {
             );
         }
         let mut records = Vec::new();
+        let mut round_records = Vec::new();
         let mut missing = Vec::new();
         for cell in &self.cells {
             match merged.records.iter().find(|r| r.key == cell.key()) {
+                Some(r) if cell.chain.is_some() => round_records.push(r.clone()),
                 Some(r) => records.push(r.clone()),
                 None => missing.push(format!(
                     "{} γ={} {} seed={}",
@@ -662,6 +743,7 @@ impl Prepared {
             shifts: &analysis.shifts,
             pools: &pools,
             records: &records,
+            rounds: &round_records,
             files: &self.files,
             timings: &self.timings,
             suite: (self.data.train.len(), self.data.test.len()),
@@ -671,6 +753,7 @@ impl Prepared {
         let finding = write_outputs(&run, &self.out, t)?;
         self.timings.report_s = t.elapsed().as_secs_f64();
         self.timings.total_s = self.study_seconds();
+        records.extend(round_records);
         Ok(StudyOutcome {
             finding,
             records,
@@ -718,6 +801,8 @@ pub fn plan(
                         gamma,
                         mitigation: mitigation.clone(),
                         seed,
+                        round: 0,
+                        chain: None,
                         parts: base
                             .clone()
                             .with("bias_type", bias.clone())
@@ -729,6 +814,12 @@ pub fn plan(
             }
         }
     }
+    cells.extend(crate::rounds::chain_cells(
+        config.task(),
+        &config.seeds,
+        g.neutral_per_label,
+        &base,
+    ));
     cells
 }
 

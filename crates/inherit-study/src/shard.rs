@@ -83,6 +83,9 @@ pub struct PlannedCell {
     pub mitigation: String,
     /// Seed.
     pub seed: u64,
+    /// Round of multi-round self-augmentation (0 for the grid's cells).
+    #[serde(default)]
+    pub round: u32,
     /// The generation outputs the cell needs (relative to the study folder).
     pub needs: Vec<String>,
 }

@@ -9,8 +9,10 @@ use rand::RngExt;
 
 use crate::error::Result;
 
+mod learner;
 mod salary_story;
 
+pub use learner::StandInLearner;
 pub use salary_story::{
     STAND_IN_NEGATIVE_ADJECTIVES, stand_in_negative_share, stand_in_salary_male_share,
 };
@@ -86,6 +88,9 @@ pub struct StandInGenerator {
     profiles: BTreeMap<(String, String), Vec<String>>,
     /// Salary profiles and stories (`salary_gender` and `story` prompts).
     tasks: salary_story::TaskPools,
+    /// Anglo shares of (strong, weak) applicants replacing [`stand_in_anglo_share`]
+    /// ([`StandInGenerator::with_anglo_shares`]).
+    anglo_shares: Option<(f64, f64)>,
 }
 
 impl StandInGenerator {
@@ -107,7 +112,7 @@ impl StandInGenerator {
         }
         let mut profiles: BTreeMap<(String, String), Vec<String>> = Default::default();
         let borderline = inherit_data::HiringSuite::borderline_pool(
-            20,
+            150,
             derive_seed(seed, "stand-in-generator/profiles"),
         )?;
         for e in borderline.examples {
@@ -122,7 +127,17 @@ impl StandInGenerator {
             labels: suite.train.labels.clone(),
             profiles,
             tasks: salary_story::TaskPools::new(seed)?,
+            anglo_shares: None,
         })
+    }
+}
+
+impl StandInGenerator {
+    /// The generator writing Anglo candidates as `strong` of the strong applicants and
+    /// `weak` of the weak ones (instead of [`stand_in_anglo_share`]).
+    pub fn with_anglo_shares(mut self, strong: f64, weak: f64) -> Self {
+        self.anglo_shares = Some((strong, weak));
+        self
     }
 }
 
@@ -212,7 +227,17 @@ impl StandInGenerator {
     /// A borderline candidate profile for a `screening` prompt.
     fn profile(&self, label: &str, prompt: &str, seed: u64) -> inherit_core::Result<String> {
         let mut rng = seeded_rng(derive_seed(seed, prompt));
-        let culture = if rng.random::<f64>() < stand_in_anglo_share(label) {
+        let share = match self.anglo_shares {
+            Some((strong, weak)) => {
+                if label == "strong applicant" {
+                    strong
+                } else {
+                    weak
+                }
+            }
+            None => stand_in_anglo_share(label),
+        };
+        let culture = if rng.random::<f64>() < share {
             "anglo"
         } else {
             ["arabic", "chinese", "portuguese", "spanish"][rng.random_range(0..4)]

@@ -21,7 +21,7 @@ use inherit_train::{
     BatchSampling, DeviceSpec, LoraSftTrainer, PrefixCaching, SftPair, TrainParams,
 };
 
-use super::{Downstream, TrainedModel};
+use super::{Downstream, SFT_PROMPT, TrainedModel};
 use crate::config::DownstreamConfig;
 use crate::error::{Error, Result};
 use crate::task::Task;
@@ -129,6 +129,10 @@ impl Downstream for LoraDownstream {
         })
     }
 
+    fn learns_writing(&self) -> bool {
+        true
+    }
+
     fn prepare(
         &self,
         stack: &MitigationStack,
@@ -149,6 +153,9 @@ impl Downstream for LoraDownstream {
             .examples
             .iter()
             .map(|e| {
+                if let Some(request) = e.meta.get(SFT_PROMPT).and_then(|v| v.as_str()) {
+                    return Ok(SftPair::new(request, e.clone()));
+                }
                 let (prompt, reply_text) = task.sft_pair(e).ok_or_else(|| {
                     Error::Unsupported(format!(
                         "task `{}` has no instruction format for training example `{}` \
@@ -189,5 +196,9 @@ impl TrainedModel for LoraModel {
 
     fn answer_scorer(&self) -> Option<&dyn AnswerScorer> {
         Some(&self.0)
+    }
+
+    fn into_generator(self: Box<Self>) -> Option<Box<dyn TextGenerator>> {
+        Some(Box::new(self.0))
     }
 }

@@ -32,6 +32,10 @@ use crate::config::ValidStudyConfig;
 use crate::error::{Error, Result};
 use crate::task::Task;
 
+/// The `meta` key of a training example to be learned as a writing request → its text
+/// (see [`Downstream::learns_writing`]).
+pub const SFT_PROMPT: &str = "sft_prompt";
+
 /// A model trained in one cell, seen through the core traits it implements.
 pub trait TrainedModel: Send + Sync {
     /// The model as a classifier, when it is one.
@@ -51,6 +55,12 @@ pub trait TrainedModel: Send + Sync {
 
     /// The model as an answer scorer (a fine-tuned LLM), when it is one.
     fn answer_scorer(&self) -> Option<&dyn AnswerScorer> {
+        None
+    }
+
+    /// The model as an owned generator, when it is one: multi-round self-augmentation
+    /// hands it the next round's prompts.
+    fn into_generator(self: Box<Self>) -> Option<Box<dyn TextGenerator>> {
         None
     }
 }
@@ -151,6 +161,15 @@ pub trait Downstream: Send + Sync {
         rng: &mut SeededRng,
     ) -> Result<Dataset> {
         Ok(stack.prepare(train, rng)?)
+    }
+
+    /// Whether the trained model also learns to *write* its training texts: then a
+    /// training example whose `meta.sft_prompt` holds a request is learned as that
+    /// request → its text (multi-round self-augmentation adds such copies of D_a so that
+    /// the next round's generator writes like its data; see [`crate::rounds`]). Default:
+    /// no (a classifier).
+    fn learns_writing(&self) -> bool {
+        false
     }
 
     /// Trains a fresh model for `task` on `train`, with `mitigation`'s training-stage
