@@ -39,6 +39,10 @@ struct Args {
     /// stop and name what changed).
     #[arg(long)]
     recompute: bool,
+    /// Cells trained at once, each on its own thread with its own model (default: the
+    /// number of cores); the results do not depend on it.
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
     /// Print the default configuration (or the quick one with --quick) and exit.
     #[arg(long)]
     print_config: bool,
@@ -134,9 +138,12 @@ fn main() -> ExitCode {
     if let Some(out) = args.out {
         config = config.with_out(out);
     }
-    let study = Study::new(config)
+    let mut study = Study::new(config)
         .recompute_changed(args.recompute)
         .on_progress(progress_printer());
+    if let Some(jobs) = args.jobs {
+        study = study.jobs(jobs);
+    }
     let outcome = match args.stage {
         None => study.run().map(Some),
         Some(Stage::Plan) => study.plan().map(|n| {

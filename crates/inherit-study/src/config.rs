@@ -2,7 +2,7 @@
 //! [`ValidStudyConfig`].
 //!
 //! The shipped configurations are embedded ([`DEFAULT_TOML`], [`QUICK_TOML`],
-//! [`FULL_TOML`]). Unknown keys, γ out of range, unknown bias types, tasks, models and
+//! [`PAPER_TOML`]). Unknown keys, γ out of range, unknown bias types, tasks, models and
 //! mitigation specs are errors that name the key.
 //!
 //! | key | default (`configs/default.toml`) | meaning |
@@ -61,14 +61,14 @@ use crate::error::{Error, Result};
 pub const DEFAULT_TOML: &str = include_str!("../../../configs/default.toml");
 /// `configs/quick.toml`: `--quick`.
 pub const QUICK_TOML: &str = include_str!("../../../configs/quick.toml");
-/// `configs/full.toml`: the paper-scale grid.
-pub const FULL_TOML: &str = include_str!("../../../configs/full.toml");
+/// `configs/paper.toml`: the paper's grid, sized for a GPU machine.
+pub const PAPER_TOML: &str = include_str!("../../../configs/paper.toml");
 
 /// Every shipped configuration, by name (for `--print-config` and the shipped-config test).
 pub const SHIPPED: [(&str, &str); 3] = [
     ("default", DEFAULT_TOML),
     ("quick", QUICK_TOML),
-    ("full", FULL_TOML),
+    ("paper", PAPER_TOML),
 ];
 
 /// The whole study (see the module docs for the keys).

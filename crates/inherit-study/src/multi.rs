@@ -35,7 +35,9 @@ fn per_task(study: &Study) -> Result<Vec<(String, Study)>> {
         .into_iter()
         .map(|config| {
             let name = config.task().name().to_owned();
-            let mut sub = Study::new(config).recompute_changed(study.recompute_changed);
+            let mut sub = Study::new(config)
+                .recompute_changed(study.recompute_changed)
+                .jobs(study.jobs);
             sub.progress = study.progress.clone();
             (name, sub)
         })

@@ -195,8 +195,27 @@ pub fn run_chain(
                     labels: ctx.labels,
                     cache: &cache,
                 };
-                let (mut pool, _) =
+                let (mut pool, report) =
                     gen_ctx.generate(BiasType::Neutral, ctx.base_pool.len().max(1))?;
+                if let Some(label) = ctx.labels.iter().find(|l| {
+                    !pool
+                        .examples
+                        .iter()
+                        .any(|e| e.label.as_deref() == Some(l.as_str()))
+                }) {
+                    return Err(Error::Unsupported(format!(
+                        "self-augmentation round {} of seed {}: the model fine-tuned in round {} \
+                         wrote no acceptable text for label `{label}` ({} prompts, {} accepted, \
+                         rejected: {:?}); its outputs are in {}",
+                        cell.round,
+                        cell.seed,
+                        cell.round - 1,
+                        report.prompts,
+                        report.accepted,
+                        report.rejected,
+                        cache.display()
+                    )));
+                }
                 for e in &mut pool.examples {
                     if let Provenance::Augmented { round, .. } = &mut e.provenance {
                         *round = cell.round;

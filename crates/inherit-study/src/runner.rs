@@ -14,6 +14,8 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::time::Instant;
 
 use inherit_augment::{NameTable, Templates};
@@ -112,6 +114,7 @@ pub struct Study {
     embedder: Option<Option<Box<dyn Embedder>>>,
     pub(crate) progress: Option<ProgressFn>,
     pub(crate) recompute_changed: bool,
+    pub(crate) jobs: usize,
 }
 
 impl Study {
@@ -132,7 +135,16 @@ impl Study {
             embedder: None,
             progress: None,
             recompute_changed: false,
+            jobs: default_jobs(),
         }
+    }
+
+    /// Runs up to `jobs` grid cells at once, each on its own thread with its own model
+    /// (default: the number of cores). The records are the same as with `jobs(1)`;
+    /// self-augmentation chains run one after another (each round needs the last).
+    pub fn jobs(mut self, jobs: usize) -> Self {
+        self.jobs = jobs.max(1);
+        self
     }
 
     /// Uses `task` instead of the configured one.
@@ -316,6 +328,11 @@ impl Study {
             timings,
         })
     }
+}
+
+/// The number of cores (1 when unknown).
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// The generation stage's outputs that the cells and the report read back.
@@ -595,27 +612,67 @@ impl Prepared {
         let mut done = finished;
         let (chains, grid): (Vec<&Cell>, Vec<&Cell>) =
             mine.into_iter().partition(|c| c.chain.is_some());
-        for cell in grid {
-            if stored.iter().any(|r| r.key == cell.key()) {
-                self.timings.cells_skipped += 1;
-                continue;
-            }
-            let pool = &pools
+        let todo: Vec<&Cell> = grid
+            .iter()
+            .copied()
+            .filter(|c| !stored.iter().any(|r| r.key == c.key()))
+            .collect();
+        self.timings.cells_skipped += grid.len() - todo.len();
+        let pool_of = |cell: &Cell| -> &Dataset {
+            &pools
                 .iter()
                 .find(|(id, _)| *id == cell.bias_type)
                 .expect("a pool per planned bias type")
-                .1;
-            let tc = Instant::now();
-            let record = run_cell(&cell_ctx, cell, pool)?;
-            results.append(&record)?;
-            self.timings.cells_run += 1;
-            done += 1;
-            self.study.notify(Progress::Cell {
-                done,
-                total,
-                record: &record,
-                seconds: tc.elapsed().as_secs_f64(),
-            });
+                .1
+        };
+        let jobs = self.study.jobs.clamp(1, todo.len().max(1));
+        // Workers take cells in plan order; each trains its own model. A cell's result
+        // depends on its seed only, so the records are those of a sequential run (in
+        // the order they finish).
+        let next = AtomicUsize::new(0);
+        let failed = AtomicBool::new(false);
+        let (tx, rx) = mpsc::channel::<(Result<ResultRecord>, f64)>();
+        let mut first_error: Option<Error> = None;
+        std::thread::scope(|scope| {
+            for _ in 0..jobs {
+                let tx = tx.clone();
+                let (next, failed, todo, cell_ctx) = (&next, &failed, &todo, &cell_ctx);
+                scope.spawn(move || {
+                    while !failed.load(Ordering::Relaxed) {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(cell) = todo.get(i) else { break };
+                        let tc = Instant::now();
+                        let record = run_cell(cell_ctx, cell, pool_of(cell));
+                        if tx.send((record, tc.elapsed().as_secs_f64())).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(tx);
+            for (record, seconds) in rx {
+                let written =
+                    record.and_then(|r| results.append(&r).map(|()| r).map_err(Into::into));
+                match written {
+                    Ok(record) => {
+                        self.timings.cells_run += 1;
+                        done += 1;
+                        self.study.notify(Progress::Cell {
+                            done,
+                            total,
+                            record: &record,
+                            seconds,
+                        });
+                    }
+                    Err(e) => {
+                        failed.store(true, Ordering::Relaxed);
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+        });
+        if let Some(e) = first_error {
+            return Err(e);
         }
         if !chains.is_empty() {
             let base_pool = Dataset::read_jsonl(self.out.join("augmented").join("neutral.jsonl"))?;

@@ -2,8 +2,8 @@
 //! model's complete reply to a prompt, read without generating (a fine-tuned model's
 //! hire/reject decision, or its choice among occupation names).
 
-use burn::tensor::Tensor;
 use burn::tensor::activation::log_softmax;
+use burn::tensor::{Tensor, TensorData};
 use inherit_core::{AnswerScorer, Prompt};
 
 use super::{SmolLm, read_f32};
@@ -118,6 +118,117 @@ impl SmolLm {
         Ok(out)
     }
 
+    /// [`SmolLm::answer_logprobs`] with the layers below `cache`'s layer read from (and
+    /// added to) the prefix cache: each prompt + answer (+ closing token) is one whole
+    /// sequence whose residual stream entering that layer is cached, and only the layers
+    /// from there on run. For a model whose layers below the cache's layer are the base
+    /// model's (an adapter on the top layers only, merged or not), the scores equal
+    /// [`SmolLm::answer_logprobs`]'s; a fine-tuned model scored in many cells on one test
+    /// set then runs its frozen layers once per test text for all of them.
+    pub fn answer_logprobs_cached(
+        &self,
+        cache: &std::sync::Mutex<crate::PrefixCache>,
+        prompts: &[Prompt],
+        answers: &[String],
+    ) -> Result<Vec<Vec<f64>>> {
+        let end = self.tokenizer.inner().token_to_id("<|im_end|>");
+        let answer_ids = answers
+            .iter()
+            .map(|a| self.tokenizer.encode_text(a))
+            .collect::<Result<Vec<_>>>()?;
+        if let Some(i) = answer_ids.iter().position(Vec::is_empty) {
+            return Err(Error::invalid(
+                "answers",
+                format!("answer {i} ({:?}) has no tokens", answers[i]),
+            ));
+        }
+        let layer = {
+            let cache = cache
+                .lock()
+                .map_err(|_| Error::Backend("the prefix cache lock is poisoned".into()))?;
+            cache.check(&self.sha256, cache.layer())?;
+            cache.layer()
+        };
+        // One sequence per (prompt, answer): its tokens and how many end it that are
+        // scored (the answer and the closing token).
+        let mut seqs: Vec<(Vec<u32>, usize)> = Vec::with_capacity(prompts.len() * answers.len());
+        for (p, prompt) in prompts.iter().enumerate() {
+            let head = self.tokenizer.encode_prompt(prompt)?;
+            if head.is_empty() {
+                return Err(Error::invalid(
+                    "prompts",
+                    format!("prompt {p} has no tokens"),
+                ));
+            }
+            let closing = match prompt {
+                Prompt::Chat(_) => end,
+                Prompt::Raw(_) => None,
+            };
+            for a in &answer_ids {
+                let mut seq = head.clone();
+                seq.extend(a);
+                seq.extend(closing);
+                self.check_context("prompts", p, seq.len())?;
+                let scored = a.len() + usize::from(closing.is_some());
+                seqs.push((seq, scored));
+            }
+        }
+        let mut totals = Vec::with_capacity(seqs.len());
+        for chunk in seqs.chunks(self.max_batch) {
+            totals.extend(self.score_cached_chunk(cache, layer, chunk)?);
+        }
+        Ok(totals
+            .chunks(answers.len().max(1))
+            .map(<[f64]>::to_vec)
+            .collect())
+    }
+
+    /// The summed log-probabilities of the last `scored` tokens of each sequence.
+    fn score_cached_chunk(
+        &self,
+        cache: &std::sync::Mutex<crate::PrefixCache>,
+        layer: usize,
+        chunk: &[(Vec<u32>, usize)],
+    ) -> Result<Vec<f64>> {
+        let b = chunk.len();
+        let longest = chunk.iter().map(|(s, _)| s.len()).max().unwrap_or(0);
+        let pad: Vec<usize> = chunk.iter().map(|(s, _)| longest - s.len()).collect();
+        let rows: Vec<&[u32]> = chunk.iter().map(|(s, _)| s.as_slice()).collect();
+        let states = cache
+            .lock()
+            .map_err(|_| Error::Backend("the prefix cache lock is poisoned".into()))?
+            .hidden(&self.model, &rows)?;
+        let d = self.config.d_model;
+        let mut flat = vec![0.0f32; b * longest * d];
+        for (row, h) in states.iter().enumerate() {
+            let start = (row * longest + pad[row]) * d;
+            flat[start..start + h.len()].copy_from_slice(h);
+        }
+        let device = self.model.embed.weight.device();
+        let x = Tensor::<3>::from_data(TensorData::new(flat, [b, longest, d]), &device);
+        let hidden = self.model.forward_from(x, &pad, layer, None);
+        // Left padding aligns every row's end: the last `k` positions before the final
+        // one predict the last `k` tokens.
+        let k = chunk.iter().map(|(_, n)| *n).max().unwrap_or(1);
+        let tail = hidden.slice([0..b, longest - 1 - k..longest - 1, 0..d]);
+        let logp = self.logprobs_of(tail)?;
+        let vocab = self.config.vocab;
+        Ok(chunk
+            .iter()
+            .enumerate()
+            .map(|(row, (seq, n))| {
+                (0..*n)
+                    .map(|j| {
+                        // Position `k - n + j` of the tail predicts token `len - n + j`.
+                        let pos = k - n + j;
+                        let token = seq[seq.len() - n + j] as usize;
+                        f64::from(logp[(row * k + pos) * vocab + token])
+                    })
+                    .sum()
+            })
+            .collect())
+    }
+
     /// Log-probabilities `[b, S, vocab]` of hidden states `[b, S, d]`, on the host.
     fn logprobs_of(&self, hidden: Tensor<3>) -> Result<Vec<f32>> {
         read_f32(log_softmax(self.model.logits(hidden), 2))
@@ -175,6 +286,21 @@ mod tests {
                 );
             }
         }
+        // Through the prefix cache (layers below 28 cached): the same scores, and a
+        // second call runs no frozen layer.
+        let cache = std::sync::Mutex::new(crate::PrefixCache::new(lm.sha256(), 28, 1 << 28));
+        for _ in 0..2 {
+            let cached = lm
+                .answer_logprobs_cached(&cache, &prompts, &answers)
+                .unwrap();
+            for (row, want) in cached.iter().zip(&scores) {
+                for (x, y) in row.iter().zip(want) {
+                    assert!((x - y).abs() < 1e-3, "{cached:?} vs {scores:?}");
+                }
+            }
+        }
+        let stats = cache.lock().unwrap().stats();
+        assert_eq!((stats.misses, stats.hits), (4, 4));
         // The raw prompt's natural continuation is far likelier than the odd one.
         assert!(scores[1][1] > scores[1][0] + 2.0, "{:?}", scores[1]);
         assert!(lm.score_answers(&prompts, &[String::new()]).is_err());

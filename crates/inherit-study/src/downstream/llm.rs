@@ -178,27 +178,51 @@ impl Downstream for LoraDownstream {
             .lm
             .clone()
             .with_adapter(adapters, AdapterMode::Merged)?;
-        Ok(Box::new(LoraModel(tuned)))
+        Ok(Box::new(LoraModel {
+            lm: tuned,
+            cache: self.cache.clone(),
+        }))
     }
 }
 
-/// A fine-tuned SmolLM2 as a [`TrainedModel`].
-pub struct LoraModel(pub SmolLm);
+/// A fine-tuned SmolLM2 as a [`TrainedModel`]. With the study's prefix cache (adapters
+/// on the top layers only), answers are scored from the cached frozen layers
+/// ([`SmolLm::answer_logprobs_cached`]): the test set's frozen layers run once for all
+/// cells.
+pub struct LoraModel {
+    /// The model, adapters merged.
+    pub lm: SmolLm,
+    /// The shared prefix cache at the first adapted layer, if any.
+    pub cache: Option<Arc<Mutex<PrefixCache>>>,
+}
+
+impl AnswerScorer for LoraModel {
+    fn score_answers(
+        &self,
+        prompts: &[inherit_core::Prompt],
+        answers: &[String],
+    ) -> inherit_core::Result<Vec<Vec<f64>>> {
+        match &self.cache {
+            Some(cache) => Ok(self.lm.answer_logprobs_cached(cache, prompts, answers)?),
+            None => self.lm.score_answers(prompts, answers),
+        }
+    }
+}
 
 impl TrainedModel for LoraModel {
     fn scorer(&self) -> Option<&dyn SequenceScorer> {
-        Some(&self.0)
+        Some(&self.lm)
     }
 
     fn generator(&self) -> Option<&dyn TextGenerator> {
-        Some(&self.0)
+        Some(&self.lm)
     }
 
     fn answer_scorer(&self) -> Option<&dyn AnswerScorer> {
-        Some(&self.0)
+        Some(self)
     }
 
     fn into_generator(self: Box<Self>) -> Option<Box<dyn TextGenerator>> {
-        Some(Box::new(self.0))
+        Some(Box::new(self.lm))
     }
 }
