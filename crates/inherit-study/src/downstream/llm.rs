@@ -149,10 +149,28 @@ impl Downstream for LoraDownstream {
         mitigation: Arc<dyn Mitigation>,
         seed: u64,
     ) -> Result<Box<dyn TrainedModel>> {
+        // A generated text can be longer than the window allows with its instruction:
+        // keep its first `max_len / 3` words (about 1.3 tokens each, which leaves room
+        // for the instruction and the reply).
+        let max_words = (self.config.max_len / 3).max(1);
         let pairs = train
             .examples
             .iter()
             .map(|e| {
+                let shortened;
+                let e = if e.text.split_whitespace().nth(max_words).is_some() {
+                    let mut c = e.clone();
+                    c.text = e
+                        .text
+                        .split_whitespace()
+                        .take(max_words)
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    shortened = c;
+                    &shortened
+                } else {
+                    e
+                };
                 if let Some(request) = e.meta.get(SFT_PROMPT).and_then(|v| v.as_str()) {
                     return Ok(SftPair::new(request, e.clone()));
                 }
