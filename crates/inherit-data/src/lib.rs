@@ -11,6 +11,7 @@ pub mod error;
 pub mod hiring;
 pub mod holistic;
 pub mod lexicons;
+pub mod madlibs;
 pub mod occupation;
 mod read;
 pub mod salary;

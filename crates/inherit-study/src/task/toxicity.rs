@@ -46,6 +46,7 @@ use std::path::{Path, PathBuf};
 use inherit_augment::PromptSpec;
 use inherit_core::{Axis, BiasType, Dataset, Example, derive_seed, seeded_rng};
 use inherit_data::DataDir;
+pub use inherit_data::madlibs::{MADLIBS_TERMS, madlibs_group, madlibs_term, madlibs_terms_of};
 use inherit_eval::{Metric, MetricFrame, Sample, SensitiveFeature};
 use rand::seq::SliceRandom;
 
@@ -62,38 +63,6 @@ pub const NON_TOXIC: &str = "non-toxic";
 const PROMPT_LABELS: [(&str, &str); 2] =
     [("toxic comment", TOXIC), ("harmless comment", NON_TOXIC)];
 
-/// Madlibs identity terms → (axis, group). Two-word terms are matched before one-word
-/// ones, so `african american` never reads as `american`.
-pub const MADLIBS_TERMS: &[(&str, &str, &str)] = &[
-    ("middle eastern", "culture", "arabic"),
-    ("muslim", "culture", "arabic"),
-    ("chinese", "culture", "chinese"),
-    ("mexican", "culture", "spanish"),
-    ("hispanic", "culture", "spanish"),
-    ("latino", "culture", "spanish"),
-    ("latina", "culture", "spanish"),
-    ("latinx", "culture", "spanish"),
-    ("american", "culture", "anglo"),
-    ("canadian", "culture", "anglo"),
-    ("muslim", "religion", "muslim"),
-    ("jewish", "religion", "jewish"),
-    ("christian", "religion", "christian"),
-    ("catholic", "religion", "christian"),
-    ("protestant", "religion", "christian"),
-    ("buddhist", "religion", "buddhist"),
-    ("sikh", "religion", "sikh"),
-    ("taoist", "religion", "taoist"),
-    ("female", "gender", "female"),
-    ("male", "gender", "male"),
-    ("african american", "race", "black"),
-    ("black", "race", "black"),
-    ("white", "race", "white"),
-];
-
-/// Two-word identity terms of the madlibs that name no group of any axis above but
-/// contain a word that would (`african american` on the culture axis).
-const BLOCKERS: [&str; 1] = ["african american"];
-
 /// The shared data directory: `INHERIT_DATA_DIR` when set, else `../shared/data` beside
 /// the workspace (where CI and every developer machine keep it).
 pub fn default_data_dir() -> PathBuf {
@@ -101,58 +70,6 @@ pub fn default_data_dir() -> PathBuf {
         Some(p) => PathBuf::from(p),
         None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")),
     }
-}
-
-/// The identity term of a madlibs-style `text` with a group on `axis`: `(group, byte
-/// range of the term)`, the first such term in the text (case-insensitive).
-pub fn madlibs_term(axis: &Axis, text: &str) -> Option<(&'static str, std::ops::Range<usize>)> {
-    let words: Vec<(usize, &str)> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
-        .collect();
-    let mut i = 0;
-    while i < words.len() {
-        let (start, w) = words[i];
-        if let Some(&(_, next)) = words.get(i + 1) {
-            let two = format!("{} {}", w.to_lowercase(), next.to_lowercase());
-            let end = words[i + 1].0 + next.len();
-            if let Some(g) = lookup(axis, &two) {
-                return Some((g, start..end));
-            }
-            if BLOCKERS.contains(&two.as_str()) || MADLIBS_TERMS.iter().any(|t| t.0 == two) {
-                i += 2;
-                continue;
-            }
-        }
-        if let Some(g) = lookup(axis, &w.to_lowercase()) {
-            return Some((g, start..start + w.len()));
-        }
-        i += 1;
-    }
-    None
-}
-
-fn lookup(axis: &Axis, term: &str) -> Option<&'static str> {
-    MADLIBS_TERMS
-        .iter()
-        .find(|(t, a, _)| *t == term && *a == axis.as_str())
-        .map(|(_, _, g)| *g)
-}
-
-/// The group on `axis` of the identity term in a madlibs-style `text`, if any (see the
-/// module docs for the table).
-pub fn madlibs_group(axis: &Axis, text: &str) -> Option<&'static str> {
-    madlibs_term(axis, text).map(|(g, _)| g)
-}
-
-/// The madlibs terms of `group` on `axis`.
-pub fn madlibs_terms_of(axis: &Axis, group: &str) -> Vec<&'static str> {
-    MADLIBS_TERMS
-        .iter()
-        .filter(|(_, a, g)| *a == axis.as_str() && *g == group)
-        .map(|(t, _, _)| *t)
-        .collect()
 }
 
 /// Splits `by_cell` (cell → texts) into balanced train and test samples: every cell is
