@@ -157,6 +157,17 @@ pub trait Task: Send + Sync {
     }
 }
 
+/// `label` in the task's wording: the task label of the prompt label `label` in
+/// `prompt_labels` (prompt label, task label), else `label` unchanged. What every task's
+/// [`Task::adopt`] does to a generated example's label.
+pub(crate) fn task_label(prompt_labels: &[(&str, &str)], label: &str) -> String {
+    prompt_labels
+        .iter()
+        .find(|(p, _)| *p == label)
+        .map_or(label, |(_, t)| *t)
+        .to_owned()
+}
+
 /// The (first) task named by the config.
 pub fn from_config(config: &ValidStudyConfig) -> Result<Box<dyn Task>> {
     let t = config.task();

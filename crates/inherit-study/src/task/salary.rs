@@ -114,13 +114,10 @@ impl Task for SalaryTask {
         generated
             .into_iter()
             .map(|mut e| {
-                e.label = e.label.as_deref().map(|l| {
-                    PROMPT_LABELS
-                        .iter()
-                        .find(|(p, _)| *p == l)
-                        .map_or(l, |(_, band)| *band)
-                        .to_owned()
-                });
+                e.label = e
+                    .label
+                    .as_deref()
+                    .map(|l| super::task_label(&PROMPT_LABELS, l));
                 e
             })
             .collect()

@@ -172,13 +172,10 @@ impl Task for SentimentTask {
         generated
             .into_iter()
             .map(|mut e| {
-                e.label = e.label.as_deref().map(|l| {
-                    PROMPT_LABELS
-                        .iter()
-                        .find(|(p, _)| *p == l)
-                        .map_or(l, |(_, t)| *t)
-                        .to_owned()
-                });
+                e.label = e
+                    .label
+                    .as_deref()
+                    .map(|l| super::task_label(&PROMPT_LABELS, l));
                 e
             })
             .collect()

@@ -263,13 +263,10 @@ impl Task for ToxicityTask {
         generated
             .into_iter()
             .map(|mut e| {
-                e.label = e.label.as_deref().map(|l| {
-                    PROMPT_LABELS
-                        .iter()
-                        .find(|(p, _)| *p == l)
-                        .map_or(l, |(_, t)| *t)
-                        .to_owned()
-                });
+                e.label = e
+                    .label
+                    .as_deref()
+                    .map(|l| super::task_label(&PROMPT_LABELS, l));
                 if let Some(g) = madlibs_group(axis, &e.text) {
                     e.groups.stated.insert(axis.clone(), g.to_owned());
                 }
