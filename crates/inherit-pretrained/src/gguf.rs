@@ -355,9 +355,17 @@ impl Gguf {
 
     /// A tensor dequantised to `f32`, in GGUF order (`dims[0]` contiguous).
     pub fn dequantize(&self, name: &str) -> Result<Vec<f32>> {
-        let info = self.info(name)?;
-        let data = &self.bytes[info.offset as usize..(info.offset + info.size) as usize];
+        let (info, data) = self.raw(name)?;
         Ok(dequantize(info.ty, data))
+    }
+
+    /// A tensor's info and its bytes as stored (blocks of its type).
+    pub fn raw(&self, name: &str) -> Result<(&TensorInfo, &[u8])> {
+        let info = self.info(name)?;
+        Ok((
+            info,
+            &self.bytes[info.offset as usize..(info.offset + info.size) as usize],
+        ))
     }
 }
 

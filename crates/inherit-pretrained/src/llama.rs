@@ -13,7 +13,9 @@
 use burn::module::{Module, Param};
 use burn::nn::{Embedding, Linear};
 use burn::tensor::activation::{silu, softmax};
-use burn::tensor::{Int, Tensor, TensorData};
+use std::sync::Arc;
+
+use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::lora::LoraPass;
 use crate::lora_config::LoraTarget;
@@ -22,11 +24,20 @@ mod config;
 mod kv_cache;
 mod load;
 mod positions;
+mod quant;
 
 pub use config::{LlamaConfig, MAX_CONTEXT, MAX_FF, MAX_LAYERS, MAX_VOCAB, MAX_WIDTH};
+use kv_cache::CacheSlot;
 pub use kv_cache::KvCache;
 pub(crate) use load::transpose;
 use positions::{attention_mask, rope, rope_tables};
+pub use quant::QuantMatrix;
+
+/// Products of at most this many rows (batch × new positions) run on the quantised
+/// weights ([`QuantMatrix`]) when the model has them and runs on the flex CPU device:
+/// decoding steps, where reading the weights is the cost. Longer ones (prefills,
+/// training) use burn's `f32` product.
+pub const QUANT_MAX_ROWS: usize = 16;
 
 /// Root-mean-square layer normalisation with a learned scale.
 #[derive(Module, Debug)]
@@ -71,6 +82,24 @@ pub struct Block {
     pub gate_up: Linear,
     /// Down projection.
     pub down: Linear,
+    /// The same four projections in the GGUF file's quantised blocks, for decoding steps
+    /// on the CPU (`None`: always the `f32` layers, e.g. after adapters were merged in).
+    #[module(skip)]
+    pub quant: Option<Arc<BlockQuant>>,
+}
+
+/// A [`Block`]'s projections as [`QuantMatrix`]es (rows = output features, in the same
+/// order as the columns of the fused `f32` layers).
+#[derive(Debug)]
+pub struct BlockQuant {
+    /// Fused query, key and value projection.
+    pub wqkv: QuantMatrix,
+    /// Attention output projection.
+    pub wo: QuantMatrix,
+    /// Fused SwiGLU gate and up projection.
+    pub gate_up: QuantMatrix,
+    /// Down projection.
+    pub down: QuantMatrix,
 }
 
 /// The decoder: embedding, blocks, final norm and (tied or separate) output projection.
@@ -90,6 +119,10 @@ pub struct Llama {
     pub n_kv_heads: usize,
     /// RoPE frequency base.
     pub rope_base: f64,
+    /// The output projection (or the tied embedding) in its quantised blocks, for
+    /// decoding steps on the CPU.
+    #[module(skip)]
+    pub output_quant: Option<Arc<QuantMatrix>>,
 }
 
 /// The RoPE tables and attention mask shared by every block of one forward step.
@@ -126,15 +159,15 @@ impl Llama {
         cache: &mut KvCache,
         mut lora: Option<&mut LoraPass<'_>>,
     ) -> Tensor<3> {
-        let past = cache.len();
-        let ctx = self.context(input.pad, past, input.tokens.first().map_or(0, Vec::len));
-        if cache.layers.len() != self.blocks.len() {
-            cache.layers = vec![None; self.blocks.len()];
-        }
+        let seq = input.tokens.first().map_or(0, Vec::len);
+        let slots = cache.slots(self.blocks.len());
+        let past = slots.first().map_or(0, CacheSlot::past);
+        let ctx = self.context(input.pad, past, seq);
         let mut x = self.embed_tokens(input.tokens);
-        for (i, layer) in cache.layers.iter_mut().enumerate() {
-            x = self.block_forward(i, x, &ctx, Some(layer), lora.as_deref_mut());
+        for (i, slot) in slots.into_iter().enumerate() {
+            x = self.block_forward(i, x, &ctx, Some(slot), lora.as_deref_mut());
         }
+        cache.advance(seq);
         self.norm.forward(x)
     }
 
@@ -191,14 +224,14 @@ impl Llama {
         }
     }
 
-    /// One decoder block on the residual stream `x`; `layer` is its KV-cache slot (none:
+    /// One decoder block on the residual stream `x`; `slot` is its KV-cache slot (none:
     /// attention over the new positions only).
     fn block_forward(
         &self,
         index: usize,
         x: Tensor<3>,
         ctx: &StepContext,
-        layer: Option<&mut Option<(Tensor<4>, Tensor<4>)>>,
+        slot: Option<CacheSlot<'_>>,
         lora: Option<&mut LoraPass<'_>>,
     ) -> Tensor<3> {
         let block = &self.blocks[index];
@@ -225,7 +258,8 @@ impl Llama {
         };
         let h = block.attn_norm.forward(x.clone());
         let heads = |t: Tensor<3>, n: usize| t.reshape([batch, seq, n, head_dim]).swap_dims(1, 2);
-        let qkv = block.wqkv.forward(h.clone());
+        let quant = block.quant.as_deref();
+        let qkv = project(&block.wqkv, quant.map(|q| &q.wqkv), h.clone());
         let q = plus(
             qkv.clone().narrow(2, 0, d_model),
             delta(LoraTarget::QProj, &h),
@@ -241,15 +275,8 @@ impl Llama {
         let q = rope(heads(q, self.n_heads), &ctx.cos, &ctx.sin);
         let k = rope(heads(k, self.n_kv_heads), &ctx.cos, &ctx.sin);
         let v = heads(v, self.n_kv_heads);
-        let (k, v) = match layer {
-            Some(slot) => {
-                let (k, v) = match slot.take() {
-                    Some((pk, pv)) => (Tensor::cat(vec![pk, k], 2), Tensor::cat(vec![pv, v], 2)),
-                    None => (k, v),
-                };
-                *slot = Some((k.clone(), v.clone()));
-                (k, v)
-            }
+        let (k, v) = match slot {
+            Some(slot) => slot.append(k, v),
             None => (k, v),
         };
         // Query head h uses KV head h / group: fold the group into the query rows.
@@ -264,12 +291,12 @@ impl Llama {
             .swap_dims(1, 2)
             .reshape([batch, seq, d_model]);
         let o = plus(
-            block.wo.forward(attn.clone()),
+            project(&block.wo, quant.map(|q| &q.wo), attn.clone()),
             delta(LoraTarget::OProj, &attn),
         );
         let x = x + o;
         let h = block.ffn_norm.forward(x.clone());
-        let gate_up = block.gate_up.forward(h.clone());
+        let gate_up = project(&block.gate_up, quant.map(|q| &q.gate_up), h.clone());
         let d_ff = gate_up.dims()[2] / 2;
         let gate = plus(
             gate_up.clone().narrow(2, 0, d_ff),
@@ -278,7 +305,7 @@ impl Llama {
         let up = plus(gate_up.narrow(2, d_ff, d_ff), delta(LoraTarget::UpProj, &h));
         let ffn = silu(gate) * up;
         let down = plus(
-            block.down.forward(ffn.clone()),
+            project(&block.down, quant.map(|q| &q.down), ffn.clone()),
             delta(LoraTarget::DownProj, &ffn),
         );
         x + down
@@ -286,6 +313,9 @@ impl Llama {
 
     /// Next-token logits `[batch, S, vocab]` from hidden states.
     pub fn logits(&self, hidden: Tensor<3>) -> Tensor<3> {
+        if let Some(y) = quant_product(self.output_quant.as_deref(), &hidden) {
+            return y;
+        }
         match &self.output {
             Some(out) => out.forward(hidden),
             None => {
@@ -299,4 +329,34 @@ impl Llama {
             }
         }
     }
+}
+
+/// `linear(x)`, on the quantised twin when [`quant_product`] takes it.
+fn project(linear: &Linear, quant: Option<&QuantMatrix>, x: Tensor<3>) -> Tensor<3> {
+    match quant_product(quant, &x) {
+        Some(y) => y,
+        None => linear.forward(x),
+    }
+}
+
+/// `x · quantᵀ` when `x` has at most [`QUANT_MAX_ROWS`] rows and lives on the plain flex
+/// device (not an autodiff one: the quantised product records no gradient); else `None`.
+fn quant_product(quant: Option<&QuantMatrix>, x: &Tensor<3>) -> Option<Tensor<3>> {
+    let q = quant?;
+    let [batch, seq, d_in] = x.dims();
+    let device = x.device();
+    // (`Device` equality ignores autodiff: ask for it apart.)
+    if batch * seq > QUANT_MAX_ROWS
+        || d_in != q.cols()
+        || device != Device::flex()
+        || device.is_autodiff()
+    {
+        return None;
+    }
+    let data = x.clone().into_data().try_into_vec::<f32>().ok()?;
+    let y = q.matmul(&data, batch * seq);
+    Some(Tensor::from_data(
+        TensorData::new(y, [batch, seq, q.rows()]),
+        &device,
+    ))
 }

@@ -236,6 +236,8 @@ impl LoraAdapters {
         let mut model = base.clone();
         for (block, adapters) in model.blocks.iter_mut().zip(&self.layers) {
             let Some(adapters) = adapters else { continue };
+            // The quantised twins hold the base weights, not the merged ones.
+            block.quant = None;
             let delta =
                 |t: LoraTarget, d_in: usize, d_out: usize, device: &Device| match adapters.get(t) {
                     Some(l) => l.dense(scale),

@@ -27,6 +27,8 @@ use crate::error::{Error, Result};
 use crate::gguf::Gguf;
 use crate::gguf_tokenizer::GgufTokenizer;
 use crate::hub;
+use rayon::prelude::*;
+
 use crate::llama::{KvCache, Llama, LlamaConfig, StepInput};
 use crate::lora::LoraPass;
 use crate::sampling::next_token;
@@ -309,9 +311,29 @@ impl SmolLm {
                 ));
             }
         }
+        // Each batch of `max_batch` is decoded as two halves at once: a decoding step keeps
+        // the cores busy only during its matrix products (burn's element-wise and
+        // attention ops run on the calling thread), and a prompt's output does not depend
+        // on the batch it runs in. The split is fixed, not sized to the machine's cores.
+        let halves: Vec<(usize, &[Vec<u32>])> = prompts
+            .chunks(self.max_batch)
+            .enumerate()
+            .flat_map(|(c, chunk)| {
+                let half = chunk.len().div_ceil(2);
+                chunk
+                    .chunks(half)
+                    .enumerate()
+                    .map(move |(h, part)| (c * self.max_batch + h * half, part))
+            })
+            .collect();
+        let run = |&(first, part): &(usize, &[Vec<u32>])| self.generate_batch(part, first, params);
+        let parts: Vec<Result<Vec<Generation>>> = match halves.len() {
+            1 => halves.iter().map(run).collect(),
+            _ => halves.par_iter().map(run).collect(),
+        };
         let mut out = Vec::with_capacity(prompts.len());
-        for (c, chunk) in prompts.chunks(self.max_batch).enumerate() {
-            out.extend(self.generate_batch(chunk, c * self.max_batch, params)?);
+        for part in parts {
+            out.extend(part?);
         }
         Ok(out)
     }
@@ -351,7 +373,7 @@ impl SmolLm {
             .collect();
         // Row r of the running batch is prompt active[r].
         let mut active: Vec<usize> = (0..prompts.len()).collect();
-        let mut cache = KvCache::default();
+        let mut cache = KvCache::with_capacity(longest + params.max_tokens);
         while !active.is_empty() {
             let hidden = self.forward(
                 &StepInput {

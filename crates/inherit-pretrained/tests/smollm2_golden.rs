@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use burn::tensor::Device;
 use inherit_core::{GenerationParams, Prompt, SequenceScorer, TextGenerator};
+use inherit_pretrained::llama::{KvCache, Llama, QUANT_MAX_ROWS, StepInput};
 use inherit_pretrained::{FinishReason, SmolLm};
 
 fn model() -> &'static SmolLm {
@@ -211,4 +212,69 @@ fn scores_are_teacher_forced_log_probabilities_and_batching_does_not_change_them
         .unwrap();
     assert_eq!(scores[0].per_token, direct[0]);
     assert!((scores[0].total - direct[0].iter().sum::<f64>()).abs() < 1e-9);
+}
+
+#[test]
+fn decoding_steps_on_the_quantised_weights_match_the_f32_layers() {
+    let lm = model();
+    let quantised = lm.model();
+    assert!(
+        quantised.output_quant.is_some() && quantised.blocks.iter().all(|b| b.quant.is_some()),
+        "the Q4_1/Q8_0 file keeps its blocks for decoding"
+    );
+    let mut dense = quantised.clone();
+    for block in &mut dense.blocks {
+        block.quant = None;
+    }
+    dense.output_quant = None;
+    let prompt = lm
+        .tokenizer()
+        .encode(&lm.render(&Prompt::user("Write a short biography of a nurse.")))
+        .unwrap();
+    let forced = lm
+        .tokenizer()
+        .encode(" She has worked at the hospital")
+        .unwrap();
+    // Two rows: the prompt (prefilled by burn's f32 product either way: more rows than
+    // QUANT_MAX_ROWS), then one forced token per step (2 rows: the quantised product).
+    assert!(2 * prompt.len() > QUANT_MAX_ROWS);
+    let steps = |model: &Llama| -> Vec<Vec<f32>> {
+        let mut cache = KvCache::default();
+        let mut out = Vec::new();
+        let mut step = vec![prompt.clone(), prompt.clone()];
+        for &next in &forced {
+            let hidden = model.forward(
+                &StepInput {
+                    tokens: &step,
+                    pad: &[0, 0],
+                },
+                &mut cache,
+            );
+            let seq = step[0].len();
+            let logits = model.logits(hidden.narrow(1, seq - 1, 1));
+            out.push(logits.into_data().try_to_vec::<f32>().unwrap());
+            step = vec![vec![next], vec![next]];
+        }
+        out
+    };
+    let (q, d) = (steps(quantised), steps(&dense));
+    let argmax = |row: &[f32]| {
+        (0..row.len())
+            .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+            .unwrap()
+    };
+    for (j, (q, d)) in q.iter().zip(&d).enumerate() {
+        let worst = q
+            .iter()
+            .zip(d)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        // Measured: at most 5.4e-5 (summation order only).
+        assert!(worst < 5e-4, "step {j}: logits differ by up to {worst}");
+        let vocab = q.len() / 2;
+        for row in 0..2 {
+            let (qr, dr) = (&q[row * vocab..][..vocab], &d[row * vocab..][..vocab]);
+            assert_eq!(argmax(qr), argmax(dr), "step {j} row {row}");
+        }
+    }
 }

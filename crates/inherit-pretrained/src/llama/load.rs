@@ -1,11 +1,13 @@
 //! Building a [`Llama`] from a GGUF file: dequantised tensors, llama.cpp's RoPE row
 //! permutation undone, q/k/v and gate/up fused into one matrix each.
 
+use std::sync::Arc;
+
 use burn::module::Param;
 use burn::nn::{Embedding, Linear};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::{Block, Llama, LlamaConfig, RmsNorm};
+use super::{Block, BlockQuant, Llama, LlamaConfig, QuantMatrix, RmsNorm};
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
 
@@ -45,9 +47,50 @@ impl Llama {
                 eps: config.rms_eps,
             })
         };
+        // The quantised twins of the projections, for decoding steps on the CPU (flex)
+        // device; `None` where the file's type has no direct product (then `f32` only).
+        let quantised = *device == Device::flex() && !device.is_autodiff();
+        let quant = |name: &str, d_in: usize, d_out: usize, heads: Option<usize>| {
+            if !quantised {
+                return Ok::<_, Error>(None);
+            }
+            Ok(
+                QuantMatrix::from_gguf(gguf, name, d_in, d_out)?.map(|m| match heads {
+                    Some(h) => m.reorder_rows(&rope_order(h, d_out / h)),
+                    None => m,
+                }),
+            )
+        };
+        let stacked = |parts: Vec<Option<QuantMatrix>>| {
+            parts
+                .into_iter()
+                .collect::<Option<Vec<_>>>()
+                .and_then(QuantMatrix::stack)
+        };
         let mut blocks = Vec::with_capacity(config.n_layers);
         for i in 0..config.n_layers {
             let p = |s: &str| format!("blk.{i}.{s}.weight");
+            let block_quant = match (
+                stacked(vec![
+                    quant(&p("attn_q"), d, d, Some(config.n_heads))?,
+                    quant(&p("attn_k"), d, kv, Some(config.n_kv_heads))?,
+                    quant(&p("attn_v"), d, kv, None)?,
+                ]),
+                quant(&p("attn_output"), d, d, None)?,
+                stacked(vec![
+                    quant(&p("ffn_gate"), d, config.d_ff, None)?,
+                    quant(&p("ffn_up"), d, config.d_ff, None)?,
+                ]),
+                quant(&p("ffn_down"), config.d_ff, d, None)?,
+            ) {
+                (Some(wqkv), Some(wo), Some(gate_up), Some(down)) => Some(Arc::new(BlockQuant {
+                    wqkv,
+                    wo,
+                    gate_up,
+                    down,
+                })),
+                _ => None,
+            };
             let q = rows(&p("attn_q"), d, d, Some(config.n_heads))?;
             let k = rows(&p("attn_k"), d, kv, Some(config.n_kv_heads))?;
             let v = rows(&p("attn_v"), d, kv, None)?;
@@ -63,6 +106,7 @@ impl Llama {
                     vec![rows(&p("ffn_down"), config.d_ff, d, None)?],
                     config.d_ff,
                 ),
+                quant: block_quant,
             });
         }
         let embed = load(gguf, "token_embd.weight", &[d, config.vocab])?;
@@ -80,7 +124,14 @@ impl Llama {
         } else {
             None
         };
+        let output_name = if output.is_some() {
+            "output.weight"
+        } else {
+            "token_embd.weight"
+        };
+        let output_quant = quant(output_name, d, config.vocab, None)?.map(Arc::new);
         Ok(Llama {
+            output_quant,
             embed,
             blocks,
             norm: norm("output_norm.weight")?,
@@ -119,19 +170,25 @@ pub(crate) fn transpose(w: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     out
 }
 
-/// Undoes llama.cpp's row permutation of `attn_q`/`attn_k`: within each head, stored row
-/// `2i + j` is rotate-half row `j * head_dim / 2 + i`.
+/// Undoes llama.cpp's row permutation of `attn_q`/`attn_k` in a row-major `[rows, d_in]`
+/// matrix.
 fn unpermute_rope_rows(w: &[f32], heads: usize, head_dim: usize, d_in: usize) -> Vec<f32> {
+    rope_order(heads, head_dim)
+        .iter()
+        .flat_map(|&r| &w[r * d_in..(r + 1) * d_in])
+        .copied()
+        .collect()
+}
+
+/// llama.cpp's row permutation of `attn_q`/`attn_k` as a gather: rotate-half row `r` is
+/// stored row `order[r]` (within each head, stored row `2i + j` is rotate-half row
+/// `j * head_dim / 2 + i`).
+fn rope_order(heads: usize, head_dim: usize) -> Vec<usize> {
     let half = head_dim / 2;
-    let mut out = vec![0.0; w.len()];
-    for h in 0..heads {
-        for i in 0..half {
-            for j in 0..2 {
-                let src = (h * head_dim + 2 * i + j) * d_in;
-                let dst = (h * head_dim + j * half + i) * d_in;
-                out[dst..dst + d_in].copy_from_slice(&w[src..src + d_in]);
-            }
-        }
-    }
-    out
+    (0..heads * head_dim)
+        .map(|r| {
+            let (h, k) = (r / head_dim, r % head_dim);
+            h * head_dim + 2 * (k % half) + k / half
+        })
+        .collect()
 }
