@@ -1,10 +1,12 @@
 //! A llama-architecture GGUF language model (SmolLM2-135M-Instruct by default) as a
 //! [`TextGenerator`] and a [`SequenceScorer`].
 //!
-//! Generation runs prompts in batches of up to [`SmolLm::max_batch`], left-padded, with a
-//! KV cache; finished rows leave the batch. Prompt `i` samples with its own generator seeded
-//! by `derive_seed(params.seed, "generate/{i}")`, so its output does not depend on which
-//! other prompts share its batch (beyond float rounding in padded matrix products).
+//! Generation runs prompts in batches of up to [`SmolLm::max_batch`], each decoded as two
+//! left-padded halves at once on two threads, with a KV cache; finished rows leave the
+//! batch. Prompt `i` samples with its own generator seeded by
+//! `derive_seed(params.seed, "generate/{i}")`, so its output does not depend on which
+//! other prompts share its batch (beyond float rounding in padded matrix products) nor on
+//! the number of threads.
 //!
 //! Scoring ([`SequenceScorer::score`], [`SmolLm::score_texts`]) follows
 //! lm-evaluation-harness: a text's first token is conditioned on one prefix token, the

@@ -156,6 +156,16 @@ fn seeded_sampling_is_reproducible_and_stop_strings_cut_the_text() {
     assert_ne!(a, lm.generate(&prompts, &params(4)).unwrap());
     // Prompt 0's stream does not depend on its batch companions.
     assert_eq!(a[0], lm.generate(&prompts[..1], &params(3)).unwrap()[0]);
+    // Nor on the threads: the batch's two halves and the quantised products run on one
+    // thread here, on every core above.
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    assert_eq!(
+        a,
+        one_thread.install(|| lm.generate(&prompts, &params(3)).unwrap())
+    );
     let cut = GenerationParams {
         stop: vec![" patient".into()],
         ..GenerationParams::greedy(8)
