@@ -252,7 +252,7 @@ impl QuantMatrix {
     }
 
     /// `x · selfᵀ` for `x` of `m` rows of `cols` (row-major): `m` rows of `rows` outputs.
-    pub fn matmul(&self, x: &[f32], m: usize) -> Vec<f32> {
+    pub(crate) fn matmul(&self, x: &[f32], m: usize) -> Vec<f32> {
         assert_eq!(x.len(), m * self.cols, "QuantMatrix::matmul: input size");
         self.matmul_on(x, m, simd_available())
     }
@@ -459,6 +459,17 @@ mod tests {
                 .collect();
             let y = q.matmul(&x, m);
             let y_plain = q.matmul_on(&x, m, false);
+            // A row's outputs do not depend on the rows beside it (one row alone takes
+            // the fused decode-and-dot path, three take the decoded-row one).
+            for r in 0..m {
+                let alone = q.matmul(&x[r * cols..(r + 1) * cols], 1);
+                let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&alone),
+                    bits(&y[r * rows..(r + 1) * rows]),
+                    "{ty:?} row {r}"
+                );
+            }
             for r in 0..m {
                 for n in 0..rows {
                     let want: f64 = (0..cols)
