@@ -89,3 +89,33 @@ pub fn madlibs_terms_of(axis: &Axis, group: &str) -> Vec<&'static str> {
         .map(|(t, _, _)| *t)
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_terms_map_to_their_groups_and_give_their_place() {
+        let c = Axis::Culture;
+        assert_eq!(
+            madlibs_group(&c, "Sohaib is a filthy middle eastern"),
+            Some("arabic")
+        );
+        assert_eq!(madlibs_group(&c, "Being muslim is good."), Some("arabic"));
+        assert_eq!(madlibs_group(&c, "hug latinx"), Some("spanish"));
+        assert_eq!(madlibs_group(&c, "You are a kind Canadian"), Some("anglo"));
+        assert_eq!(madlibs_group(&c, "Jim is a kind american"), Some("anglo"));
+        assert_eq!(madlibs_group(&c, "Jim is a kind african american"), None);
+        assert_eq!(madlibs_group(&c, "Jim is a kind european"), None);
+        assert_eq!(
+            madlibs_group(&Axis::Religion, "Being muslim is good."),
+            Some("muslim")
+        );
+        let (g, r) = madlibs_term(&c, "Sara is a filthy middle eastern person").unwrap();
+        assert_eq!(
+            (g, &"Sara is a filthy middle eastern person"[r]),
+            ("arabic", "middle eastern")
+        );
+        assert_eq!(madlibs_terms_of(&c, "anglo"), ["american", "canadian"]);
+    }
+}

@@ -125,7 +125,7 @@ impl TensorType {
     }
 
     /// (elements per block, bytes per block).
-    fn block(self) -> (u64, u64) {
+    pub(crate) fn block(self) -> (u64, u64) {
         match self {
             TensorType::F32 => (1, 4),
             TensorType::F16 | TensorType::BF16 => (1, 2),

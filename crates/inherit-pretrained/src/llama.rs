@@ -10,11 +10,11 @@
 //! pairs are adjacent; the loader undoes that permutation, and rotation then pairs
 //! dimension `i` with `i + head_dim / 2` ("rotate half"), which is the same computation.
 
+use std::sync::Arc;
+
 use burn::module::{Module, Param};
 use burn::nn::{Embedding, Linear};
 use burn::tensor::activation::{silu, softmax};
-use std::sync::Arc;
-
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::lora::LoraPass;

@@ -24,13 +24,12 @@ use std::path::{Path, PathBuf};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use inherit_core::{GenerationParams, Prompt, SequenceScore, SequenceScorer, TextGenerator};
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
 use crate::gguf_tokenizer::GgufTokenizer;
 use crate::hub;
-use rayon::prelude::*;
-
 use crate::llama::{KvCache, Llama, LlamaConfig, StepInput};
 use crate::lora::LoraPass;
 use crate::sampling::next_token;
@@ -328,11 +327,10 @@ impl SmolLm {
                     .map(move |(h, part)| (c * self.max_batch + h * half, part))
             })
             .collect();
-        let run = |&(first, part): &(usize, &[Vec<u32>])| self.generate_batch(part, first, params);
-        let parts: Vec<Result<Vec<Generation>>> = match halves.len() {
-            1 => halves.iter().map(run).collect(),
-            _ => halves.par_iter().map(run).collect(),
-        };
+        let parts: Vec<Result<Vec<Generation>>> = halves
+            .par_iter()
+            .map(|&(first, part)| self.generate_batch(part, first, params))
+            .collect();
         let mut out = Vec::with_capacity(prompts.len());
         for part in parts {
             out.extend(part?);

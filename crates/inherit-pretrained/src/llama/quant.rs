@@ -5,8 +5,9 @@
 //! The burn [`Linear`](burn::nn::Linear) layers hold the weights dequantised to `f32`
 //! (4 bytes per weight, what training and long prefills want); [`QuantMatrix`] keeps the
 //! same weights in their ggml blocks (Q4_1: 20 bytes per 32 weights, 0.625 bytes per
-//! weight; Q8_0: 1.06) and multiplies by decoding one row of blocks at a time into a small
-//! `f32` buffer, on every core (rayon) and with AVX2/FMA where the CPU has them. The
+//! weight; Q8_0: 1.06) and multiplies by decoding one row of blocks at a time (in
+//! registers for a single input row, into a small `f32` buffer shared by several), on
+//! every core (rayon) and with AVX2/FMA where the CPU has them. The
 //! decoded weights are bit for bit those of [`crate::gguf::dequantize`]; only the order
 //! of the additions differs from burn's product.
 //!
@@ -37,16 +38,16 @@ enum Kind {
 }
 
 impl Kind {
-    fn of(ty: TensorType) -> Option<(Kind, usize, usize)> {
-        // (kind, bytes per block in the file, bytes of quants per block)
+    fn of(ty: TensorType) -> Option<Kind> {
         match ty {
-            TensorType::Q4_0 => Some((Kind::Q4_0, 18, 16)),
-            TensorType::Q4_1 => Some((Kind::Q4_1, 20, 16)),
-            TensorType::Q8_0 => Some((Kind::Q8_0, 34, 32)),
+            TensorType::Q4_0 => Some(Kind::Q4_0),
+            TensorType::Q4_1 => Some(Kind::Q4_1),
+            TensorType::Q8_0 => Some(Kind::Q8_0),
             _ => None,
         }
     }
 
+    /// Bytes of quants per block (after the f16 scale and, for Q4_1, the f16 minimum).
     fn quant_bytes(self) -> usize {
         match self {
             Kind::Q4_0 | Kind::Q4_1 => 16,
@@ -79,9 +80,9 @@ impl QuantMatrix {
         rows: usize,
     ) -> Result<Option<Self>> {
         let (info, bytes) = gguf.raw(name)?;
-        let Some((kind, block_bytes, quant_bytes)) = Kind::of(info.ty) else {
+        if Kind::of(info.ty).is_none() {
             return Ok(None);
-        };
+        }
         if info.dims != [cols as u64, rows as u64] || !cols.is_multiple_of(BLOCK) {
             return Err(Error::weights(
                 gguf.path(),
@@ -91,17 +92,26 @@ impl QuantMatrix {
                 ),
             ));
         }
-        let blocks = rows * cols / BLOCK;
-        if bytes.len() != blocks * block_bytes {
+        let expected = rows * cols / BLOCK * info.ty.block().1 as usize;
+        if bytes.len() != expected {
             return Err(Error::weights(
                 gguf.path(),
                 format!(
-                    "tensor `{name}` holds {} bytes, expected {}",
-                    bytes.len(),
-                    blocks * block_bytes
+                    "tensor `{name}` holds {} bytes, expected {expected}",
+                    bytes.len()
                 ),
             ));
         }
+        Ok(Self::from_blocks(info.ty, rows, cols, bytes))
+    }
+
+    /// The matrix in `bytes`, whole blocks of `ty` (checked by the caller), or `None` when
+    /// `ty` is not one of Q4_0, Q4_1, Q8_0.
+    fn from_blocks(ty: TensorType, rows: usize, cols: usize, bytes: &[u8]) -> Option<Self> {
+        let kind = Kind::of(ty)?;
+        let block_bytes = ty.block().1 as usize;
+        let quant_bytes = kind.quant_bytes();
+        let blocks = bytes.len() / block_bytes;
         let f16_at = |b: &[u8], i: usize| f16_to_f32(u16::from_le_bytes([b[i], b[i + 1]]));
         let mut m = QuantMatrix {
             kind,
@@ -118,7 +128,7 @@ impl QuantMatrix {
             }
             m.quants.extend_from_slice(&b[block_bytes - quant_bytes..]);
         }
-        Ok(Some(m))
+        Some(m)
     }
 
     /// Output features.
@@ -396,7 +406,8 @@ mod tests {
 
     /// Blocks of `ty` with varied scales, minima and quants (deterministic).
     fn blocks(ty: TensorType, n: usize) -> Vec<u8> {
-        let (_, block_bytes, _) = Kind::of(ty).unwrap();
+        let block_bytes = ty.block().1 as usize;
+        let quant_bytes = Kind::of(ty).unwrap().quant_bytes();
         let f16 = |v: u16| v.to_le_bytes();
         let mut out = Vec::new();
         for b in 0..n {
@@ -406,8 +417,7 @@ mod tests {
             if ty == TensorType::Q4_1 {
                 block[2..4].copy_from_slice(&f16(0xb800 + (b as u16 * 11) % 256));
             }
-            let start = block_bytes - Kind::of(ty).unwrap().2;
-            for (i, q) in block[start..].iter_mut().enumerate() {
+            for (i, q) in block[block_bytes - quant_bytes..].iter_mut().enumerate() {
                 *q = ((b * 131 + i * 29) % 256) as u8;
             }
             out.extend(block);
@@ -417,22 +427,7 @@ mod tests {
 
     fn matrix(ty: TensorType, rows: usize, cols: usize) -> (QuantMatrix, Vec<f32>) {
         let raw = blocks(ty, rows * cols / BLOCK);
-        let (kind, block_bytes, quant_bytes) = Kind::of(ty).unwrap();
-        let mut m = QuantMatrix {
-            kind,
-            rows,
-            cols,
-            scales: Vec::new(),
-            mins: Vec::new(),
-            quants: Vec::new(),
-        };
-        for b in raw.chunks_exact(block_bytes) {
-            m.scales.push(f16_to_f32(u16::from_le_bytes([b[0], b[1]])));
-            if kind == Kind::Q4_1 {
-                m.mins.push(f16_to_f32(u16::from_le_bytes([b[2], b[3]])));
-            }
-            m.quants.extend_from_slice(&b[block_bytes - quant_bytes..]);
-        }
+        let m = QuantMatrix::from_blocks(ty, rows, cols, &raw).unwrap();
         (m, dequantize(ty, &raw))
     }
 

@@ -27,10 +27,7 @@ pub use occupation::OccupationTask;
 pub use salary::SalaryTask;
 pub use sentiment::SentimentTask;
 pub use story::{STORY_MAX_TOKENS, StoryTask};
-pub use toxicity::{
-    MADLIBS_TERMS, NON_TOXIC, TOXIC, ToxicityTask, default_data_dir, madlibs_group, madlibs_term,
-    madlibs_terms_of,
-};
+pub use toxicity::{NON_TOXIC, TOXIC, ToxicityTask, default_data_dir};
 
 pub(crate) use sentiment::stand_in_review;
 pub(crate) use toxicity::stand_in_comment;

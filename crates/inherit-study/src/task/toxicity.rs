@@ -6,7 +6,7 @@
 //! **Data.** `identity_madlibs/bias_madlibs_77k.csv` of the shared data directory
 //! ([`default_data_dir`]): templated sentences (`Sohaib is a filthy muslim`, `Being
 //! chinese is kind.`), label `BAD` → `toxic`, `NOT_BAD` → `non-toxic`. The identity term
-//! of the sentence gives the group ([`madlibs_group`], table [`MADLIBS_TERMS`]). On the
+//! of the sentence gives the group ([`inherit_data::madlibs`]). On the
 //! paper's culture axis the madlibs terms map as follows (the data has no Lusophone term,
 //! so `portuguese` has no madlibs text; European, Japanese, Indian, Asian and African
 //! terms name no culture of the axis and are left out):
@@ -46,7 +46,7 @@ use std::path::{Path, PathBuf};
 use inherit_augment::PromptSpec;
 use inherit_core::{Axis, BiasType, Dataset, Example, derive_seed, seeded_rng};
 use inherit_data::DataDir;
-pub use inherit_data::madlibs::{MADLIBS_TERMS, madlibs_group, madlibs_term, madlibs_terms_of};
+use inherit_data::madlibs::{MADLIBS_TERMS, madlibs_group, madlibs_term, madlibs_terms_of};
 use inherit_eval::{Metric, MetricFrame, Sample, SensitiveFeature};
 use rand::seq::SliceRandom;
 
@@ -493,31 +493,6 @@ pub(crate) mod tests {
         // F1(toxic) = 2·1 / (2 + 4) = 1/3, F1(non-toxic) = 2·3 / (6 + 4) = 3/5.
         close("accuracy", 0.5);
         close("macro_f1", (1.0 / 3.0 + 0.6) / 2.0);
-    }
-
-    #[test]
-    fn identity_terms_map_to_the_culture_axis_and_swap_in_place() {
-        let c = Axis::Culture;
-        assert_eq!(
-            madlibs_group(&c, "Sohaib is a filthy middle eastern"),
-            Some("arabic")
-        );
-        assert_eq!(madlibs_group(&c, "Being muslim is good."), Some("arabic"));
-        assert_eq!(madlibs_group(&c, "hug latinx"), Some("spanish"));
-        assert_eq!(madlibs_group(&c, "You are a kind Canadian"), Some("anglo"));
-        assert_eq!(madlibs_group(&c, "Jim is a kind american"), Some("anglo"));
-        assert_eq!(madlibs_group(&c, "Jim is a kind african american"), None);
-        assert_eq!(madlibs_group(&c, "Jim is a kind european"), None);
-        assert_eq!(
-            madlibs_group(&Axis::Religion, "Being muslim is good."),
-            Some("muslim")
-        );
-        let (g, r) = madlibs_term(&c, "Sara is a filthy middle eastern person").unwrap();
-        assert_eq!(
-            (g, &"Sara is a filthy middle eastern person"[r]),
-            ("arabic", "middle eastern")
-        );
-        assert_eq!(madlibs_terms_of(&c, "anglo"), ["american", "canadian"]);
     }
 
     #[test]
