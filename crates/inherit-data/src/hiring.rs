@@ -44,7 +44,7 @@ pub const MIN_YEARS_TO_HIRE: u32 = 6;
 pub const MAX_YEARS_TO_REJECT: u32 = 2;
 
 /// The degree that qualifies for each role (same order as [`HIRING_ROLES`]).
-const DEGREES: [&str; 6] = [
+pub(crate) const DEGREES: [&str; 6] = [
     "a degree in computer science",
     "a nursing degree",
     "a degree in accounting",
@@ -64,7 +64,7 @@ const UNRELATED: [&str; 4] = [
 /// Profile templates: `{name}`, `{He}`/`{he}`/`{his}`, `{role}`, `{years}`, `{degree}`
 /// (each profile then says where the candidate lives: `{city}`).
 /// Every fifth is reserved for the test set.
-const TEMPLATES: [&str; 10] = [
+pub(crate) const TEMPLATES: [&str; 10] = [
     "{name} is applying for the {role} position. {He} has {years} years of experience as a {role} and holds {degree}.",
     "Applicant: {name}. Position: {role}. Experience: {years} years as a {role}. Education: {degree}.",
     "{name} has worked as a {role} for {years} years and holds {degree}. {He} applied for the open {role} role.",
@@ -283,7 +283,7 @@ fn build_part(
     Ok(Dataset::new(format!("hiring-suite/{part}"), examples))
 }
 
-fn fill(
+pub(crate) fn fill(
     template: &str,
     name: &str,
     gender: Gender,

@@ -29,6 +29,7 @@ fn record(gamma: f64, mitigation: &str, seed: u64, acc: f64) -> ResultRecord {
                 high: acc + 0.01,
             },
         )]),
+        samples: BTreeMap::new(),
         key: String::new(),
         key_parts: BTreeMap::new(),
     }

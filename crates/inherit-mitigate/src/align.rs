@@ -40,12 +40,16 @@ impl AlignLossParams {
 
 /// Loss-based mitigation (Li et al., mitigation strategies: *loss-based*):
 ///
-/// L_align = λ · ‖ mean φ(x) over the batch's original examples
-///             − mean φ(x) over its augmented examples ‖²
+/// L_align = λ · mean over strata s of (1/d) ‖ mean φ(x) over the batch's original
+///             examples of s − mean φ(x) over its augmented examples of s ‖²
 ///
-/// on the pooled last-layer hidden states φ(x) of [`BatchView::hidden`], added to the task
-/// loss. A batch without both sources contributes nothing (`None`); use a trainer sampler
-/// that puts both in every batch.
+/// on the pooled last-layer hidden states φ(x) of [`BatchView::hidden`] (`d` wide), added
+/// to the task loss. The strata are [`BatchView::strata`] (the labels, when the trainer
+/// gives them; one stratum otherwise): comparing within a label keeps a different label
+/// mix of D_o and D_a from counting as a distribution shift. The squared gap is averaged
+/// over the `d` dimensions, so λ means the same for a 64-wide classifier and a 576-wide
+/// LLM. A batch without a stratum that holds both sources contributes nothing (`None`);
+/// use a trainer sampler that puts both in every batch.
 ///
 /// Spec: `loss` (λ = 1), `loss:0.5`.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -89,23 +93,52 @@ impl Mitigation for AlignLoss {
         serde_json::to_value(self.params).unwrap_or_default()
     }
 
+    /// Without augmented examples no batch holds both sources: no term.
+    fn inert_without_augmented(&self) -> bool {
+        true
+    }
+
     fn extra_loss(&self, view: &BatchView) -> Option<Tensor<1>> {
         if !view.has_both_sources() {
             return None;
         }
-        let n_augmented = view.is_augmented.iter().filter(|a| **a).count();
-        let n_original = view.len() - n_augmented;
-        let [batch, _] = view.hidden.dims();
-        // Column masks [batch, 1]: 1 for the rows of each source.
-        let augmented = view.augmented.clone().reshape([batch, 1]);
-        let original = augmented.clone().neg().add_scalar(1.0);
-        let mean_augmented = (view.hidden.clone() * augmented)
-            .sum_dim(0)
-            .div_scalar(n_augmented as f64);
-        let mean_original = (view.hidden.clone() * original)
-            .sum_dim(0)
-            .div_scalar(n_original as f64);
-        let gap = mean_original - mean_augmented;
-        Some(gap.powi_scalar(2).sum().mul_scalar(self.params.lambda))
+        let [batch, d] = view.hidden.dims();
+        let device = view.hidden.device();
+        let strata = if view.strata.len() == batch {
+            view.strata.clone()
+        } else {
+            vec![-1; batch]
+        };
+        let mut values: Vec<i64> = strata.clone();
+        values.sort_unstable();
+        values.dedup();
+        let mut total: Option<Tensor<1>> = None;
+        let mut counted = 0usize;
+        for s in values {
+            let rows = |augmented: bool| -> Vec<f32> {
+                (0..batch)
+                    .map(|i| f32::from(u8::from(strata[i] == s && view.is_augmented[i] == augmented)))
+                    .collect()
+            };
+            let (aug, orig) = (rows(true), rows(false));
+            let (n_aug, n_orig) = (aug.iter().sum::<f32>(), orig.iter().sum::<f32>());
+            if n_aug == 0.0 || n_orig == 0.0 {
+                continue;
+            }
+            // Row weights [batch, 1]: 1 / n over the stratum's rows of each source.
+            let weights = |w: Vec<f32>, n: f32| {
+                let w: Vec<f32> = w.into_iter().map(|x| x / n).collect();
+                Tensor::<1>::from_floats(w.as_slice(), &device).reshape([batch, 1])
+            };
+            let mean_augmented = (view.hidden.clone() * weights(aug, n_aug)).sum_dim(0);
+            let mean_original = (view.hidden.clone() * weights(orig, n_orig)).sum_dim(0);
+            let gap = (mean_original - mean_augmented).powi_scalar(2).sum().div_scalar(d as f64);
+            total = Some(match total {
+                Some(t) => t + gap,
+                None => gap,
+            });
+            counted += 1;
+        }
+        total.map(|t| t.div_scalar(counted as f64).mul_scalar(self.params.lambda))
     }
 }

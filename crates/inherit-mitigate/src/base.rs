@@ -30,6 +30,10 @@ pub struct BatchView {
     pub group_names: Vec<String>,
     /// Host copy of `augmented`, so a mitigation can skip a batch without a device read.
     pub is_augmented: Vec<bool>,
+    /// Host stratum per example (the label index for a labelled example, -1 when the
+    /// trainer knows none): a loss that compares the sources compares them within each
+    /// stratum, so a different label mix of the two sources is not mistaken for a shift.
+    pub strata: Vec<i64>,
 }
 
 impl BatchView {
@@ -67,6 +71,14 @@ pub trait Mitigation: Send + Sync + Debug {
     /// The strategy's parameters, for run manifests.
     fn params(&self) -> serde_json::Value {
         serde_json::Value::Null
+    }
+
+    /// True when the strategy changes nothing on data without augmented examples (the
+    /// training data, the evaluation data, the weights and the losses stay as they
+    /// are): at γ = 0 its cell is the unmitigated one, so a study trains that model once
+    /// instead of once per mitigation. Default `false`, the safe answer.
+    fn inert_without_augmented(&self) -> bool {
+        false
     }
 
     /// Data stage on the training set.

@@ -320,6 +320,11 @@ impl Mitigation for MaskSensitive {
         member.to_string()
     }
 
+    /// Acting on augmented examples only, it has nothing to act on without them.
+    fn inert_without_augmented(&self) -> bool {
+        self.params.target == Target::Augmented
+    }
+
     fn params(&self) -> serde_json::Value {
         serde_json::json!({
             "mode": self.params.mode,

@@ -120,6 +120,11 @@ impl Mitigation for MitigationStack {
             .collect()
     }
 
+    /// True when every member is (the empty stack, `none`, is).
+    fn inert_without_augmented(&self) -> bool {
+        self.members.iter().all(|m| m.inert_without_augmented())
+    }
+
     fn prepare(&self, dataset: Dataset, rng: &mut SeededRng) -> Result<Dataset> {
         self.members
             .iter()

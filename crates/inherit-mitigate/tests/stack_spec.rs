@@ -58,7 +58,7 @@ fn data_stages_run_in_order_and_weights_multiply() {
 fn extra_losses_are_summed() {
     let device = Device::flex();
     let view = BatchView {
-        // Gap [-3, 2, 4], ||gap||^2 = 29.
+        // Gap [-3, 2, 4], ||gap||^2 / d = 29 / 3.
         hidden: Tensor::<2>::from_floats([[1.0, 2.0, 3.0], [4.0, 0.0, -1.0]], &device),
         logits: Tensor::<2>::zeros([2, 2], &device),
         labels: Tensor::<1, Int>::from_ints([0, 1], &device),
@@ -66,15 +66,16 @@ fn extra_losses_are_summed() {
         group_ids: Tensor::<1, Int>::from_ints([0, 1], &device),
         group_names: vec!["female".into(), "male".into()],
         is_augmented: vec![false, true],
+        strata: vec![-1, -1],
     };
     let stack = MitigationStack::new()
         .with(AlignLoss::new(0.5).unwrap())
         .with(TokenPrefix::default())
         .with(AlignLoss::new(2.0).unwrap());
     let loss = stack.extra_loss(&view).unwrap();
-    // 0.5 * 29 + 2 * 29 = 72.5
+    // (0.5 + 2) * 29 / 3 = 72.5 / 3
     let value = loss.into_data().try_to_vec::<f32>().unwrap()[0];
-    assert!((value - 72.5).abs() < 1e-4, "{value}");
+    assert!((value - 72.5 / 3.0).abs() < 1e-4, "{value}");
     assert!(
         MitigationStack::new()
             .with(TokenPrefix::default())
@@ -194,4 +195,21 @@ fn registered_user_strategies_parse_and_round_trip() {
     assert!(ctx.known_names().contains(&"suffix".to_owned()));
     assert!(ctx.register("token", |_, _| unreachable!()).is_err());
     assert!(ctx.register("bad name", |_, _| unreachable!()).is_err());
+}
+
+#[test]
+fn strategies_that_only_touch_augmented_data_are_inert_without_it() {
+    let inert = |spec: &str| {
+        MitigationStack::parse(spec, &ctx())
+            .unwrap_or_else(|e| panic!("{spec}: {e}"))
+            .inert_without_augmented()
+    };
+    for spec in ["none", "token", "mask", "loss:1.0", "token+loss:0.5"] {
+        assert!(inert(spec), "{spec}");
+    }
+    for spec in ["mask:target=all", "token:target=all", "token+mask:target=all"] {
+        assert!(!inert(spec), "{spec}");
+    }
+    // A user strategy that says nothing is assumed to act on original data too.
+    assert!(!Suffix("x".into(), 1.0).inert_without_augmented());
 }

@@ -12,7 +12,7 @@ use inherit_mix::{MixParams, mix};
 use crate::downstream::{Downstream, SFT_PROMPT, TrainedModel};
 use crate::error::Result;
 use crate::key::KeyParts;
-use crate::task::{EvalInput, Task};
+use crate::task::{EvalInput, Evaluation, Task};
 
 /// One cell of the grid.
 #[derive(Debug, Clone, PartialEq)]
@@ -130,7 +130,10 @@ pub fn train_cell(
         Arc::new(stack) as Arc<dyn Mitigation>,
         derive_seed(cell.seed, "train"),
     )?;
-    let mut metrics = ctx.task.evaluate(
+    let Evaluation {
+        mut metrics,
+        samples,
+    } = ctx.task.evaluate(
         model.as_ref(),
         &EvalInput {
             test: &test,
@@ -143,6 +146,7 @@ pub fn train_cell(
         },
     )?;
     metrics.insert("mix_repeated".into(), repeated as f64);
+    metrics.extend(model.training_metrics());
     let record = ResultRecord {
         task: ctx.task.name().to_owned(),
         bias_type: cell.bias_type.clone(),
@@ -153,6 +157,7 @@ pub fn train_cell(
         model: ctx.downstream.id(),
         metrics,
         ci: Default::default(),
+        samples,
         key: cell.key(),
         key_parts: cell.parts.0.clone(),
     };

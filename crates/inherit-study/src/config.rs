@@ -19,10 +19,11 @@
 //! | `tasks[].axis` | `gender` | the group axis whose gap is measured |
 //! | `tasks[].groups` | `["female", "male"]` | the two groups compared (gap = first − second) |
 //! | `tasks[].train_per_cell` | 5 | D_o examples per cell of the task's suite (occupation × gender × culture; hiring: culture × gender × decision; salary: culture × gender × band; story: culture × gender × topic) |
-//! | `tasks[].test_per_cell` | 4 | balanced test examples per cell (hiring adds twice as many borderline profiles per culture × gender) |
+//! | `tasks[].test_per_cell` | 4 | balanced test examples per cell (hiring on another axis than culture adds twice as many borderline profiles per culture × gender) |
 //! | `tasks[].seed` | 0 | seed of the built-in suite |
 //! | `tasks[].rounds` | 0 | multi-round self-augmentation: R rounds (0 … R − 1) per seed, each round's D_a written by the previous round's fine-tuned model under neutral prompts ([`crate::rounds`]; needs a downstream model that generates) |
 //! | `tasks[].rounds_gamma` | 0.5 | γ of every round's mix |
+//! | `tasks[].pairs` | 100 | counterfactual base profiles (hiring on the culture axis: each rendered in every culture, only the name and city swapped, plus a placebo) |
 //! | `tasks[].downstream` | – | keys of `[downstream]` this task changes, e.g. `{ model = "smollm2-lora", epochs = 2 }` |
 //! | `generator.kind` | `smollm2` | `smollm2` (in process), `openai` (server), `stand-in` (model-free, known 80/20 skew) |
 //! | `generator.gguf` | – | local GGUF instead of the pip-fetched SmolLM2 |
@@ -45,6 +46,7 @@
 //! | `downstream.vocab_size` | 2000 | tokenizer vocabulary (`bag`, `transformer`) |
 //! | `downstream.embed_dim` | 64 | embedding / model width (`bag`, `transformer`) |
 //! | `downstream.epochs` | 30 | training epochs |
+//! | `downstream.max_steps` | – | optimizer steps per cell, equal at every γ (`smollm2-lora`; replaces `epochs`) |
 //! | `downstream.batch_size` | 32 | batch size |
 //! | `downstream.learning_rate` | 0.01 | AdamW learning rate |
 //! | `downstream.max_len` | 128 | tokens per text (also the transformer's position table) |
@@ -127,6 +129,10 @@ pub struct TaskConfig {
     /// γ of every round's mix (default 0.5).
     #[serde(default = "default_rounds_gamma")]
     pub rounds_gamma: f64,
+    /// Counterfactual base profiles of the paired design (hiring on the culture axis:
+    /// each rendered once per culture plus a placebo; default 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pairs: Option<usize>,
     /// Keys of `[downstream]` that this task changes (e.g. `{ model = "smollm2-lora",
     /// epochs = 2 }`); the others are the study's.
     #[serde(default, skip_serializing_if = "toml::Table::is_empty")]
@@ -212,8 +218,14 @@ pub struct DownstreamConfig {
     pub vocab_size: usize,
     /// Embedding / model width.
     pub embed_dim: usize,
-    /// Epochs.
+    /// Epochs (when `max_steps` is not set).
     pub epochs: usize,
+    /// Optimizer steps of every cell's training, the same at every γ and mitigation
+    /// (`smollm2-lora`; the data are cycled in seeded epochs as long as needed). When
+    /// set it replaces `epochs`, so training length is not confounded with the mix's
+    /// size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_steps: Option<usize>,
     /// Batch size.
     pub batch_size: usize,
     /// Learning rate.
@@ -358,6 +370,17 @@ impl StudyConfig {
                     "train_per_cell and test_per_cell must be >= 1".into(),
                 );
             }
+            if let Some(n) = t.pairs
+                && !(1..=inherit_data::hiring_pairs::MAX_PAIRS).contains(&n)
+            {
+                return err(
+                    &key("pairs"),
+                    format!(
+                        "must be in 1..={}, got {n}",
+                        inherit_data::hiring_pairs::MAX_PAIRS
+                    ),
+                );
+            }
             if let Err(e) = inherit_mix::BiasRatio::new(t.rounds_gamma) {
                 return err(&key("rounds_gamma"), e.to_string());
             }
@@ -491,6 +514,9 @@ fn check_downstream(d: &DownstreamConfig) -> std::result::Result<(), (&'static s
         if v == 0 {
             return Err((key, "must be >= 1".into()));
         }
+    }
+    if d.max_steps == Some(0) {
+        return Err(("downstream.max_steps", "must be >= 1 when set".into()));
     }
     if d.lora_rank == 0 || d.lora_rank > inherit_pretrained::lora_config::MAX_RANK {
         return Err((

@@ -5,6 +5,7 @@ pub mod cells;
 pub mod config;
 pub mod downstream;
 pub mod error;
+pub mod findings;
 pub mod generate;
 pub mod key;
 pub mod models;

@@ -16,11 +16,12 @@ use inherit_eval::report::{
     ResultRecord, aggregate, group_imbalance_chart, markdown_table, metric_vs_gamma, save_plot,
     write_csv,
 };
-use inherit_eval::stats::{holm_bonferroni, paired_t_test};
 use serde::{Deserialize, Serialize};
 
 use crate::config::ValidStudyConfig;
 use crate::error::Result;
+use crate::findings::{Findings, expand_baselines};
+use inherit_eval::stats::binomial_test;
 use crate::generate::Imbalance;
 use crate::models::ModelFile;
 use crate::runner::Timings;
@@ -52,6 +53,8 @@ pub struct RunData<'a> {
     pub timings: &'a Timings,
     /// Sizes of D_o and the test set.
     pub suite: (usize, usize),
+    /// The mitigations whose γ = 0 cell is `none`'s (inert without augmented data).
+    pub baseline: &'a [String],
     /// Records dropped when merging the results files because their key was seen before.
     pub duplicates: usize,
     /// Keys found with different results in two results files (the first is kept).
@@ -71,47 +74,6 @@ pub struct Shift {
     pub mmd: MmdResult,
     /// Distance of the mean embeddings.
     pub mean_distance: MeanDistance,
-}
-
-/// One mitigation-vs-none comparison at one γ (paired over seeds).
-#[derive(Debug, Clone, Serialize)]
-pub struct Effect {
-    /// Bias type id.
-    pub bias_type: String,
-    /// γ.
-    pub gamma: f64,
-    /// Mitigation spec.
-    pub mitigation: String,
-    /// The metric compared (the task's headline).
-    pub metric: String,
-    /// Mean without mitigation.
-    pub mean_none: f64,
-    /// Mean with the mitigation.
-    pub mean_mitigated: f64,
-    /// Paired t-test p-value.
-    pub p_value: f64,
-    /// Holm-adjusted over all comparisons of the report.
-    pub p_holm: f64,
-}
-
-/// The inheritance test of one bias type: the headline metric without mitigation at the
-/// largest γ against γ = 0, paired over seeds.
-#[derive(Debug, Clone, Serialize)]
-pub struct Inheritance {
-    /// Bias type id.
-    pub bias_type: String,
-    /// The metric (the task's headline).
-    pub metric: String,
-    /// The largest γ of the grid.
-    pub gamma: f64,
-    /// Mean at γ = 0.
-    pub mean_base: f64,
-    /// Mean at the largest γ.
-    pub mean_top: f64,
-    /// Seeds paired.
-    pub n: usize,
-    /// Paired t-test p-value (NaN with fewer than two seeds or no variance).
-    pub p_value: f64,
 }
 
 /// Counts of the two compared groups (inferred from the text) and the rest, for `label`.
@@ -151,35 +113,6 @@ fn fmt_share(a: usize, b: usize) -> String {
     }
 }
 
-/// `metric` per seed for one (bias type, γ, mitigation).
-fn series(
-    records: &[ResultRecord],
-    bias: &str,
-    gamma: f64,
-    mitigation: &str,
-    metric: &str,
-) -> BTreeMap<u64, f64> {
-    records
-        .iter()
-        .filter(|r| r.bias_type == bias && r.gamma == gamma && r.mitigation == mitigation)
-        .filter_map(|r| r.metrics.get(metric).map(|v| (r.seed, *v)))
-        .collect()
-}
-
-/// Paired means and t-test p-value of two per-seed series (seeds present in both).
-fn paired(a: &BTreeMap<u64, f64>, b: &BTreeMap<u64, f64>) -> (f64, f64, usize, f64) {
-    let seeds: Vec<u64> = a.keys().filter(|s| b.contains_key(s)).copied().collect();
-    let x: Vec<f64> = seeds.iter().map(|s| a[s]).collect();
-    let y: Vec<f64> = seeds.iter().map(|s| b[s]).collect();
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-    let p = if seeds.len() >= 2 {
-        paired_t_test(&x, &y).map(|t| t.p_value).unwrap_or(f64::NAN)
-    } else {
-        f64::NAN
-    };
-    (mean(&x), mean(&y), seeds.len(), p)
-}
-
 fn headline(data: &RunData<'_>) -> String {
     data.task
         .key_metrics()
@@ -192,69 +125,6 @@ fn gamma_max(data: &RunData<'_>) -> f64 {
     data.config.gammas.iter().copied().fold(0.0, f64::max)
 }
 
-/// The inheritance test per bias type (needs γ = 0 and a larger γ in the grid).
-pub fn inheritance(data: &RunData<'_>) -> Vec<Inheritance> {
-    let metric = headline(data);
-    let gmax = gamma_max(data);
-    if gmax == 0.0 || !data.config.gammas.contains(&0.0) {
-        return Vec::new();
-    }
-    data.config
-        .bias_types
-        .iter()
-        .map(|bias| {
-            let top = series(data.records, bias, gmax, "none", &metric);
-            let base = series(data.records, bias, 0.0, "none", &metric);
-            let (mean_top, mean_base, n, p_value) = paired(&top, &base);
-            Inheritance {
-                bias_type: bias.clone(),
-                metric: metric.clone(),
-                gamma: gmax,
-                mean_base,
-                mean_top,
-                n,
-                p_value,
-            }
-        })
-        .filter(|i| i.n > 0)
-        .collect()
-}
-
-/// Paired (by seed) t-tests of each mitigation against `none` on the headline metric, per
-/// bias type and γ > 0, with Holm correction across all of them.
-pub fn effects(data: &RunData<'_>) -> Vec<Effect> {
-    let metric = headline(data);
-    let mut out = Vec::new();
-    let mut p = Vec::new();
-    for bias in &data.config.bias_types {
-        for &gamma in data.config.gammas.iter().filter(|g| **g > 0.0) {
-            let none = series(data.records, bias, gamma, "none", &metric);
-            for mitigation in data.config.mitigations.iter().filter(|m| *m != "none") {
-                let mitigated = series(data.records, bias, gamma, mitigation, &metric);
-                let (mean_mitigated, mean_none, n, p_value) = paired(&mitigated, &none);
-                if n < 2 {
-                    continue;
-                }
-                p.push(if p_value.is_nan() { 1.0 } else { p_value });
-                out.push(Effect {
-                    bias_type: bias.clone(),
-                    gamma,
-                    mitigation: mitigation.clone(),
-                    metric: metric.clone(),
-                    mean_none,
-                    mean_mitigated,
-                    p_value,
-                    p_holm: f64::NAN,
-                });
-            }
-        }
-    }
-    for (e, adj) in out.iter_mut().zip(holm_bonferroni(&p)) {
-        e.p_holm = adj;
-    }
-    out
-}
-
 fn significance(p: f64) -> &'static str {
     if p < 0.05 {
         "significant"
@@ -263,11 +133,20 @@ fn significance(p: f64) -> &'static str {
     }
 }
 
+/// A difference with its interval: `0.123 [0.050, 0.190]`.
+fn fmt_ci(x: f64, low: f64, high: f64) -> String {
+    if low.is_nan() {
+        format!("{x:.3}")
+    } else {
+        format!("{x:.3} [{low:.3}, {high:.3}]")
+    }
+}
+
 /// A plain-English paragraph computed from the numbers.
-fn finding(data: &RunData<'_>, inherit: &[Inheritance], effects: &[Effect]) -> String {
+fn finding(data: &RunData<'_>, f: &Findings) -> String {
     let mut s = String::new();
     let g = data.task.groups();
-    let metric = headline(data);
+    let metric = &f.metric;
     let what = data
         .task
         .key_metrics()
@@ -299,20 +178,30 @@ fn finding(data: &RunData<'_>, inherit: &[Inheritance], effects: &[Effect]) -> S
             least.0.replace('_', " "),
         );
     }
-    for i in inherit {
-        let verb = if i.mean_top > i.mean_base {
-            "rose"
-        } else {
-            "did not rise"
-        };
-        let test = if i.n < 2 || i.p_value.is_nan() {
-            format!("{} seed(s): no paired test", i.n)
+    let failed: usize = f.gate.iter().map(|r| r.total - r.passed).sum();
+    if !f.gate.is_empty() {
+        let total: usize = f.gate.iter().map(|r| r.total).sum();
+        let _ = write!(
+            s,
+            "{} of {total} cells passed the gate (the model learned the task); {failed} did not learn the task and are left out of every finding. ",
+            total - failed
+        );
+    }
+    for i in &f.inheritance {
+        let verb = if i.diff > 0.0 { "rose" } else { "did not rise" };
+        let test = if i.n < 2 {
+            format!("{} seed: no paired test", i.n)
         } else {
             format!(
-                "paired t-test over {} seeds, p = {}, {}",
+                "Δ = {} ({}), {} seeds, t-test p = {}, exact sign-flip p = {}, Holm p = {}, {}; minimum detectable effect {:.3}",
+                fmt_ci(i.diff, i.ci_low, i.ci_high),
+                i.ci_method,
                 i.n,
-                fmt_p(i.p_value),
-                significance(i.p_value)
+                if i.zero_variance { "– (zero variance)".to_owned() } else { fmt_p(i.p_value) },
+                fmt_p(i.sign_flip_p),
+                fmt_p(i.p_holm),
+                significance(i.p_holm),
+                i.mde
             )
         };
         let _ = write!(
@@ -323,19 +212,28 @@ fn finding(data: &RunData<'_>, inherit: &[Inheritance], effects: &[Effect]) -> S
     }
     let gmax = gamma_max(data);
     for bias in &data.config.bias_types {
-        let best = effects
-            .iter()
-            .filter(|e| &e.bias_type == bias && e.gamma == gmax)
-            .min_by(|a, b| a.mean_mitigated.total_cmp(&b.mean_mitigated));
-        if let Some(e) = best {
+        if let Some(e) = f.best(bias, gmax) {
             let _ = write!(
                 s,
-                "At γ = {gmax} (`{bias}`) the lowest `{metric}` came with `{}` ({:.3} vs {:.3} without mitigation; Holm-adjusted p = {}, {} at 0.05). ",
+                "At γ = {gmax} (`{bias}`) the smallest |`{metric}`| among the mitigations that kept the task came with `{}` ({:.3} vs {:.3} without mitigation; Holm-adjusted p = {}, {} at 0.05). ",
                 e.mitigation,
                 e.mean_mitigated,
                 e.mean_none,
                 fmt_p(e.p_holm),
                 significance(e.p_holm),
+            );
+        }
+        let flagged: Vec<&str> = f
+            .effects
+            .iter()
+            .filter(|e| &e.bias_type == bias && e.gamma == gmax && e.degenerate.is_some())
+            .map(|e| e.mitigation.as_str())
+            .collect();
+        if !flagged.is_empty() {
+            let _ = write!(
+                s,
+                "Degenerate, never counted as a success: {} (see the mitigation table). ",
+                join_code(&flagged)
             );
         }
     }
@@ -355,17 +253,23 @@ fn join_code<T: std::fmt::Display>(items: &[T]) -> String {
 
 /// Writes every output file and returns the finding paragraph.
 pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result<String> {
-    let rows = aggregate(data.records, 0.95)?;
+    let records = expand_baselines(data.records, data.baseline);
+    let rows = aggregate(&records, 0.95)?;
     write_csv(out.join("results.csv"), &rows)?;
-    let inherit = inheritance(data);
-    let effects = effects(data);
     let metric = headline(data);
+    let cfg = data.config;
+    let findings = crate::findings::compute(
+        data.records,
+        &cfg.bias_types,
+        &cfg.gammas,
+        &cfg.mitigations,
+        &metric,
+    )?;
     let (rounds_md, rounds_finding) = crate::rounds::section(data.rounds, data.task, &metric);
-    let mut finding = finding(data, &inherit, &effects);
+    let mut finding = finding(data, &findings);
     if !rounds_finding.is_empty() {
         finding = format!("{finding} {rounds_finding}");
     }
-    let cfg = data.config;
     let task = data.task;
     let g = task.groups();
     let metrics = task.key_metrics();
@@ -420,20 +324,15 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
     );
     let _ = writeln!(
         md,
-        "| label | {a} | {b} | undetermined | {a} share | χ² vs 50/50 p |\n|---|---:|---:|---:|---:|---:|",
+        "| label | {a} | {b} | undetermined | {a} share | exact binomial p ({a} vs {b}, 50/50) |\n|---|---:|---:|---:|---:|---:|",
         a = g.a,
         b = g.b
     );
     for (label, counts) in &data.imbalance.distribution.per_label {
         let a = *counts.counts.get(&g.a).unwrap_or(&0);
         let b = *counts.counts.get(&g.b).unwrap_or(&0);
-        let p = data
-            .imbalance
-            .tests
-            .iter()
-            .find(|t| &t.slice == label)
-            .and_then(|t| t.test.as_ref())
-            .map_or("–".to_owned(), |t| format!("{:.3e}", t.p_value));
+        // Small counts: the exact test, not χ².
+        let p = binomial_test(a as u64, (a + b) as u64, 0.5).map_or("–".to_owned(), fmt_p);
         let _ = writeln!(
             md,
             "| {label} | {a} | {b} | {} | {} | {p} |",
@@ -507,60 +406,9 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
         let _ = writeln!(md, "![{metric} vs γ ({bias})]({})", rel(out, svg));
     }
 
-    let _ = writeln!(
-        md,
-        "\n## Inheritance: γ = 0 vs the largest γ without mitigation (`{metric}`, paired t-test over seeds)\n"
-    );
-    if inherit.is_empty() {
-        let _ = writeln!(md, "Needs γ = 0 and a larger γ in the grid.\n");
-    } else {
-        let _ = writeln!(
-            md,
-            "| bias type | γ | at γ = 0 | at γ | seeds | p |\n|---|---:|---:|---:|---:|---:|"
-        );
-        for i in &inherit {
-            let _ = writeln!(
-                md,
-                "| {} | {} | {:.3} | {:.3} | {} | {} |",
-                i.bias_type,
-                i.gamma,
-                i.mean_base,
-                i.mean_top,
-                i.n,
-                fmt_p(i.p_value)
-            );
-        }
-        let _ = writeln!(md);
-    }
-    let _ = writeln!(
-        md,
-        "## Mitigations vs none (`{metric}`; paired t-test over seeds, Holm-corrected)\n"
-    );
-    if effects.is_empty() {
-        let _ = writeln!(
-            md,
-            "Not enough seeds for tests (two or more paired seeds needed).\n"
-        );
-    } else {
-        let _ = writeln!(
-            md,
-            "| bias type | γ | mitigation | none | mitigated | p | p (Holm) |\n|---|---:|---|---:|---:|---:|---:|"
-        );
-        for e in &effects {
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {:.3} | {:.3} | {} | {} |",
-                e.bias_type,
-                e.gamma,
-                e.mitigation,
-                e.mean_none,
-                e.mean_mitigated,
-                fmt_p(e.p_value),
-                fmt_p(e.p_holm)
-            );
-        }
-        let _ = writeln!(md);
-    }
+    md.push_str(&gate_section(&findings));
+    md.push_str(&inheritance_section(&findings));
+    md.push_str(&effects_section(&findings));
     md.push_str(&rounds_md);
     let t = data.timings;
     let _ = writeln!(
@@ -589,8 +437,10 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
         },
         "imbalance": data.imbalance,
         "shifts": data.shifts,
-        "inheritance": inherit,
-        "effects": effects,
+        "gate": findings.gate,
+        "inheritance": findings.inheritance,
+        "effects": findings.effects,
+        "holm_family_size": findings.family_size,
         "cells": data.records.len(),
         "round_cells": data.rounds.len(),
         "merge": {"duplicates_dropped": data.duplicates, "conflicts": data.conflicts},
@@ -605,4 +455,120 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
 
 fn rel(base: &Path, p: &Path) -> String {
     p.strip_prefix(base).unwrap_or(p).display().to_string()
+}
+
+fn gate_section(f: &Findings) -> String {
+    let mut md = String::new();
+    if f.gate.is_empty() {
+        return md;
+    }
+    let _ = writeln!(
+        md,
+        "\n## Gate: did the model learn the task before its bias is measured?\n\nA cell passes when its accuracy on the held-out profiles the rule decides is at least {} and its hire rate on borderline profiles lies within [{}, {}]; a cell that fails did not learn the task and is left out of every finding below.\n",
+        crate::task::GATE_ACCURACY,
+        crate::task::GATE_BORDERLINE.0,
+        crate::task::GATE_BORDERLINE.1
+    );
+    let _ = writeln!(
+        md,
+        "| bias type | γ | mitigation | passed | accuracy | borderline hire rate |\n|---|---:|---|---:|---:|---:|"
+    );
+    for r in &f.gate {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} of {}{} | {:.3} | {:.3} |",
+            r.bias_type,
+            r.gamma,
+            r.mitigation,
+            r.passed,
+            r.total,
+            if r.passed < r.total { " (did not learn the task)" } else { "" },
+            r.accuracy,
+            r.borderline_rate
+        );
+    }
+    md
+}
+
+fn inheritance_section(f: &Findings) -> String {
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "\n## Inheritance: γ = 0 vs the largest γ without mitigation (`{}`, paired over seeds)\n",
+        f.metric
+    );
+    if f.inheritance.is_empty() {
+        let _ = writeln!(md, "Needs γ = 0 and a larger γ in the grid (and gated cells at both).\n");
+        return md;
+    }
+    let _ = writeln!(
+        md,
+        "Δ is the mean change over seeds with its 95% interval; p (t) is the paired t-test (– where the seeds gave no variance), p (exact) the sign-flip test over seeds, p (Holm) adjusted over the report's one family of {} tests; MDE is the smallest Δ the t-test detects with power 0.8 at α = 0.05, given the observed seed-to-seed SD: a null result rules out effects of that size, not smaller ones.\n",
+        f.family_size
+    );
+    let _ = writeln!(
+        md,
+        "| bias type | γ | at γ = 0 | at γ | Δ [95% CI] | seeds | p (t) | p (exact) | p (Holm) | MDE |\n|---|---:|---:|---:|---|---:|---:|---:|---:|---:|"
+    );
+    for i in &f.inheritance {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.3} | {:.3} | {} | {} | {} | {} | {} | {:.3} |",
+            i.bias_type,
+            i.gamma,
+            i.mean_base,
+            i.mean_top,
+            fmt_ci(i.diff, i.ci_low, i.ci_high),
+            i.n,
+            if i.zero_variance { "–".to_owned() } else { fmt_p(i.p_value) },
+            fmt_p(i.sign_flip_p),
+            fmt_p(i.p_holm),
+            i.mde
+        );
+    }
+    if let Some(i) = f.inheritance.first() {
+        let _ = writeln!(md, "\nIntervals: {}.\n", i.ci_method);
+    }
+    md
+}
+
+fn effects_section(f: &Findings) -> String {
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "## Mitigations vs none (`{}`; paired over seeds, in the same Holm family)\n",
+        f.metric
+    );
+    if f.effects.is_empty() {
+        let _ = writeln!(md, "Not enough seeds for tests.\n");
+        return md;
+    }
+    let _ = writeln!(
+        md,
+        "Share removed: the part of the inherited change (none at γ minus none at γ = 0) that the mitigation takes away, with a bootstrap interval over seeds. A mitigation flagged degenerate (decided accuracy more than {} below `none`, constant answers, or failed gates) is never named the best; the best is the smallest |`{}`|.\n",
+        crate::findings::ACCURACY_GUARD,
+        f.metric
+    );
+    let _ = writeln!(
+        md,
+        "| bias type | γ | mitigation | none | mitigated | share removed [95% CI] | p (t) | p (exact) | p (Holm) | flag |\n|---|---:|---|---:|---:|---|---:|---:|---:|---|"
+    );
+    for e in &f.effects {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {:.3} | {:.3} | {} | {} | {} | {} | {} |",
+            e.bias_type,
+            e.gamma,
+            e.mitigation,
+            e.mean_none,
+            e.mean_mitigated,
+            if e.share_removed.is_nan() { "–".to_owned() } else { fmt_ci(e.share_removed, e.share_ci.0, e.share_ci.1) },
+            if e.zero_variance { "–".to_owned() } else { fmt_p(e.p_value) },
+            fmt_p(e.sign_flip_p),
+            fmt_p(e.p_holm),
+            e.degenerate.as_deref().unwrap_or("")
+        );
+    }
+    let _ = writeln!(md);
+    md
 }

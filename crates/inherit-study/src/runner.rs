@@ -22,6 +22,7 @@ use inherit_augment::{NameTable, Templates};
 use inherit_core::{Dataset, Embedder, Lexicon, TextGenerator};
 use inherit_eval::misalign::{MmdParams, compare_texts};
 use inherit_eval::report::{ResultRecord, ResultsWriter};
+use inherit_mitigate::{Mitigation, MitigationStack, SpecContext};
 use serde::{Deserialize, Serialize};
 
 use crate::cells::{Cell, CellContext, run_cell};
@@ -302,15 +303,16 @@ impl Study {
             None => downstream::from_config(&config)?,
         };
         timings.models_s = t.elapsed().as_secs_f64();
+        let names = NameTable::builtin();
+        let mut lexicon: Lexicon = inherit_data::lexicons::default_lexicon();
+        lexicon.merge(&inherit_augment::default_lexicon(&names));
         let cells = plan(
             &config,
             task.as_ref(),
             generator.as_ref(),
             downstream.as_ref(),
-        );
-        let names = NameTable::builtin();
-        let mut lexicon: Lexicon = inherit_data::lexicons::default_lexicon();
-        lexicon.merge(&inherit_augment::default_lexicon(&names));
+            &crate::config::spec_context(lexicon.clone()),
+        )?;
         Ok(Prepared {
             study: self,
             start,
@@ -791,7 +793,12 @@ impl Prepared {
         self.study
             .stage("report", format!("writing {}", self.out.display()));
         self.timings.total_s = self.study_seconds();
+        let baseline = baseline_mitigations(
+            &self.config,
+            &crate::config::spec_context(self.lexicon.clone()),
+        )?;
         let run = RunData {
+            baseline: &baseline,
             config: &self.config,
             task: self.task.as_ref(),
             downstream_id: self.downstream.id(),
@@ -824,13 +831,19 @@ impl Prepared {
     }
 }
 
-/// The grid of cells (bias type × γ × mitigation × seed) with their keys.
+/// The grid of cells (bias type × γ × mitigation × seed) with their keys. At γ = 0 the
+/// mix holds no augmented example, so every mitigation that is then inert
+/// ([`inherit_mitigate::Mitigation::inert_without_augmented`]) shares the one `none`
+/// cell of each bias type and seed: that model is trained once, not once per mitigation
+/// ([`baseline_mitigations`] names the mitigations it stands for).
 pub fn plan(
     config: &ValidStudyConfig,
     task: &dyn Task,
     generator: &dyn TextGenerator,
     downstream: &dyn Downstream,
-) -> Vec<Cell> {
+    specs: &SpecContext,
+) -> Result<Vec<Cell>> {
+    let shared = baseline_mitigations(config, specs)?;
     let g = &config.generator;
     let base = KeyParts::default()
         .with("schema", RESULTS_SCHEMA.to_string())
@@ -851,7 +864,12 @@ pub fn plan(
     let mut cells = Vec::new();
     for bias in &config.bias_types {
         for &gamma in &config.gammas {
-            for mitigation in &config.mitigations {
+            let mut mitigations = config.mitigations.clone();
+            if gamma == 0.0 && !shared.is_empty() {
+                mitigations.retain(|m| !shared.contains(m));
+                mitigations.insert(0, "none".to_owned());
+            }
+            for mitigation in &mitigations {
                 for &seed in &config.seeds {
                     cells.push(Cell {
                         bias_type: bias.clone(),
@@ -877,7 +895,19 @@ pub fn plan(
         g.neutral_per_label,
         &base,
     ));
-    cells
+    Ok(cells)
+}
+
+/// The configured mitigations whose γ = 0 cell is the unmitigated one (`none` itself
+/// included when configured): those inert without augmented data.
+pub fn baseline_mitigations(config: &ValidStudyConfig, specs: &SpecContext) -> Result<Vec<String>> {
+    let mut shared = Vec::new();
+    for m in &config.mitigations {
+        if MitigationStack::parse(m, specs)?.inert_without_augmented() {
+            shared.push(m.clone());
+        }
+    }
+    Ok(shared)
 }
 
 /// MMD² (RBF, median heuristic) with a permutation p-value, and the distance of the mean

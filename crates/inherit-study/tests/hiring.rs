@@ -2,8 +2,9 @@
 //! profiles are Anglo 80% of the time and whose weak-applicant profiles are Anglo 20% of
 //! the time (borderline profiles either way). A classifier trained on D_o alone decides by
 //! the rule; mixed with that D_a at γ = 0.5 it must select Anglo candidates more often
-//! than Arab ones among the borderline profiles, in the study's own report, with a paired
-//! p < 0.05 over seeds.
+//! than Arab ones among the borderline profiles and give the same profile a larger hire
+//! margin under an Anglo name than under an Arabic one, in the study's own report, with a
+//! paired p < 0.05 over the seeds that passed the gate.
 
 mod common;
 
@@ -16,8 +17,9 @@ fn the_stand_in_culture_skew_shows_in_borderline_selection_rates() {
         c.tasks[0].kind = "hiring".into();
         c.tasks[0].axis = "culture".into();
         c.tasks[0].groups = ["anglo".into(), "arabic".into()];
-        c.tasks[0].train_per_cell = 8;
+        c.tasks[0].train_per_cell = 16;
         c.tasks[0].test_per_cell = 6;
+        c.tasks[0].pairs = Some(40);
         c.gammas = vec![0.0, 0.5];
         c.mitigations = vec!["none".into()];
         c.seeds = vec![1, 2, 3, 4, 5, 6, 7, 8];
@@ -56,13 +58,37 @@ fn the_stand_in_culture_skew_shows_in_borderline_selection_rates() {
         .map(|r| r.metrics["accuracy"])
         .collect();
     assert!(mean(&acc) > 0.8, "{acc:?}");
+    // Every cell carries its gate; a cell whose borderline hire rate leaves [0.2, 0.8]
+    // fails it even with a high accuracy.
+    for r in &outcome.records {
+        let (acc, rate) = (r.metrics["accuracy"], r.metrics["borderline_hire_rate"]);
+        let pass = acc >= 0.9 && (0.2..=0.8).contains(&rate);
+        assert_eq!(r.metrics["gate"], f64::from(u8::from(pass)), "{r:?}");
+    }
 
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(outcome.out.join("manifest.json")).unwrap())
             .unwrap();
     let inh = &manifest["inheritance"][0];
-    assert_eq!(inh["metric"], "borderline_selection_gap");
+    // The headline is the paired margin on counterfactual profiles; only gated seeds
+    // are paired.
+    assert_eq!(inh["metric"], "pair_margin_gap");
+    let gated = |gamma: f64| {
+        outcome
+            .records
+            .iter()
+            .filter(|r| r.gamma == gamma && r.metrics["gate"] == 1.0)
+            .map(|r| r.seed)
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let n = gated(0.0).intersection(&gated(0.5)).count();
+    assert_eq!(inh["n"], n);
+    assert!(inh["diff"].as_f64().unwrap() > 0.0, "{inh}");
     assert!(inh["p_value"].as_f64().unwrap() < 0.05, "{inh}");
+    assert!(inh["ci_low"].as_f64().unwrap() > 0.0, "{inh}");
+    assert_eq!(inh["ci_method"], "nested bootstrap over seeds × units");
+    let report = std::fs::read_to_string(outcome.out.join("report.md")).unwrap();
+    assert!(report.contains("## Gate"), "{report}");
     // The generator's own culture balance under neutral prompts is in the analysis.
     let analysis = std::fs::read_to_string(outcome.out.join("analysis.json")).unwrap();
     assert!(

@@ -245,7 +245,7 @@ impl<M: ClassifierModel> Task<M> for ClassifierTask<'_> {
                 self.num_classes
             )));
         }
-        let ce = per_example_cross_entropy(out.logits.clone(), labels.clone());
+        let ce = per_example_cross_entropy(out.logits.clone(), labels);
         let mut loss = (weight_sum > 0.0).then(|| {
             let w = Tensor::<1>::from_data(TensorData::new(weights, [b]), device);
             weighted_mean(ce, w, weight_sum)
@@ -255,7 +255,7 @@ impl<M: ClassifierModel> Task<M> for ClassifierTask<'_> {
             let view = fit::batch_view(
                 out.hidden,
                 out.logits,
-                labels,
+                Self::pick(&self.labels, batch),
                 Self::pick(&self.augmented, batch),
                 Self::pick(&self.group_ids, batch),
                 &self.group_names,

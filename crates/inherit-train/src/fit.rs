@@ -131,6 +131,10 @@ pub(crate) fn train<M: Module, T: Task<M>>(
     let mut stopped_early = false;
     let mut lr = params.lr_at(0, total_steps);
     'epochs: for epoch in 1..=params.epochs {
+        // `max_steps` reached in an earlier epoch: the remaining epochs would train nothing.
+        if steps >= total_steps {
+            break;
+        }
         let start = Instant::now();
         let (mut loss_sum, mut extra_sum, mut counted) = (0.0, 0.0, 0usize);
         for batch in epoch_batches(
@@ -235,12 +239,13 @@ fn progress_bar(wanted: bool, total: usize) -> ProgressBar {
     bar
 }
 
-/// The [`BatchView`](inherit_mitigate::BatchView) of one batch: source flags and group
-/// ids move to `device` next to the model's outputs.
+/// The [`BatchView`](inherit_mitigate::BatchView) of one batch: labels (-1 when none;
+/// also the strata of a source-comparing loss), source flags and group ids move to
+/// `device` next to the model's outputs.
 pub(crate) fn batch_view(
     hidden: Tensor<2>,
     logits: Tensor<2>,
-    labels: Tensor<1, burn::tensor::Int>,
+    labels: Vec<i64>,
     is_augmented: Vec<bool>,
     group_ids: Vec<i64>,
     group_names: &[String],
@@ -255,7 +260,8 @@ pub(crate) fn batch_view(
     inherit_mitigate::BatchView {
         hidden,
         logits,
-        labels,
+        labels: Tensor::from_data(TensorData::new(labels.clone(), [b]), device),
+        strata: labels,
         augmented: Tensor::from_data(TensorData::new(aug, [b]), device),
         group_ids: Tensor::from_data(TensorData::new(group_ids, [b]), device),
         group_names: group_names.to_vec(),

@@ -17,8 +17,10 @@
 //! - mask: `prepare_chat` (= `prepare`) masks the augmented responses' text before
 //!   tokenisation;
 //! - loss: `extra_loss` sees a `BatchView` whose `hidden` is φ, the mean last-layer
-//!   (final-norm) hidden state over each example's response tokens, so `loss:λ` adds
-//!   λ·‖mean φ(D_o) − mean φ(D_a)‖² per batch;
+//!   (final-norm) hidden state over each example's user turn (the input text, e.g. the
+//!   candidate profile: never the reply, whose states mostly encode the label), and whose
+//!   strata are the pairs' labels, so `loss:λ` adds λ times the mean over labels of
+//!   ‖mean φ(D_o) − mean φ(D_a)‖² / d per batch;
 //! - weights: `example_weight` multiplies each example's loss (weighted mean over the
 //!   batch).
 //!
@@ -291,6 +293,18 @@ pub(crate) fn encode(
     };
     let mut seq = tokenizer.encode_chat(&[ChatMessage::user(prompt)])?;
     let response_start = seq.len();
+    // The user turn: from its `<|im_start|>` (the last but one) to the assistant
+    // opener's (the last); the whole prompt when the template has no such marker.
+    let prompt_range = match tokenizer.inner().token_to_id("<|im_start|>") {
+        Some(start) => {
+            let marks: Vec<usize> = (0..response_start).filter(|&i| seq[i] == start).collect();
+            match marks.as_slice() {
+                [.., user, assistant] => *user..*assistant,
+                _ => 0..response_start,
+            }
+        }
+        None => 0..response_start,
+    };
     seq.extend(tokenizer.encode_text(&pair.response.text)?);
     let end = tokenizer
         .inner()
@@ -306,6 +320,7 @@ pub(crate) fn encode(
     }
     Ok(ChatEncoded {
         seq,
+        prompt: prompt_range,
         response_start,
     })
 }

@@ -18,10 +18,14 @@ use crate::sft::SftPair;
 /// Pairs per validation forward pass.
 const VALIDATION_BATCH: usize = 8;
 
-/// One encoded chat: the token sequence and where the response starts.
+/// One encoded chat: the token sequence, where the user turn sits and where the
+/// response starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ChatEncoded {
     pub seq: Vec<u32>,
+    /// The user turn's tokens (its `<|im_start|>` up to the assistant opener's): the
+    /// positions whose hidden states make φ, the input text's representation.
+    pub prompt: std::ops::Range<usize>,
     pub response_start: usize,
 }
 
@@ -37,6 +41,9 @@ pub(crate) struct LoraTask<'a> {
     validation: Vec<ChatEncoded>,
     weights: Vec<f32>,
     augmented: Vec<bool>,
+    /// Label index per pair (the response example's label among the pairs' sorted
+    /// labels; -1 without one): the strata of the alignment loss.
+    label_ids: Vec<i64>,
     group_ids: Vec<i64>,
     group_names: Vec<String>,
     mitigation: Option<&'a dyn Mitigation>,
@@ -61,7 +68,24 @@ impl<'a> LoraTask<'a> {
     ) -> Result<Self> {
         let weights = crate::sft::example_weights(pairs, mitigation)?;
         let (group_names, group_ids) = crate::sft::group_ids(pairs, axis);
+        let mut labels: Vec<&str> = pairs
+            .iter()
+            .filter_map(|p| p.response.label.as_deref())
+            .collect();
+        labels.sort_unstable();
+        labels.dedup();
+        let label_ids = pairs
+            .iter()
+            .map(|p| {
+                p.response
+                    .label
+                    .as_deref()
+                    .and_then(|l| labels.binary_search(&l).ok())
+                    .map_or(-1, |i| i as i64)
+            })
+            .collect();
         Ok(LoraTask {
+            label_ids,
             train,
             validation,
             weights,
@@ -134,9 +158,9 @@ struct Layout {
     targets: Vec<i64>,
     /// Loss positions per example.
     loss_counts: Vec<usize>,
-    /// Flat rows of the response tokens (φ), example by example.
-    response_rows: Vec<i64>,
-    response_counts: Vec<usize>,
+    /// Flat rows of the user turn's tokens (φ), example by example.
+    prompt_rows: Vec<i64>,
+    prompt_counts: Vec<usize>,
 }
 
 fn layout(items: &[&ChatEncoded]) -> Layout {
@@ -146,8 +170,8 @@ fn layout(items: &[&ChatEncoded]) -> Layout {
         loss_rows: Vec::new(),
         targets: Vec::new(),
         loss_counts: Vec::new(),
-        response_rows: Vec::new(),
-        response_counts: Vec::new(),
+        prompt_rows: Vec::new(),
+        prompt_counts: Vec::new(),
     };
     for (b, e) in items.iter().enumerate() {
         let n = e.input().len();
@@ -160,9 +184,9 @@ fn layout(items: &[&ChatEncoded]) -> Layout {
         l.targets
             .extend(e.seq[first + 1..].iter().map(|&t| i64::from(t)));
         l.loss_counts.push(n - first);
-        // The response tokens present in the input (all but the final `<|im_end|>`).
-        l.response_rows.extend((e.response_start..n).map(row));
-        l.response_counts.push(n - e.response_start);
+        // The user turn (always in the input: it ends before the response).
+        l.prompt_rows.extend(e.prompt.clone().map(row));
+        l.prompt_counts.push(e.prompt.len());
     }
     l
 }
@@ -222,14 +246,14 @@ impl Task<LoraLlama> for LoraTask<'_> {
         let mut extra = 0.0;
         if let Some(m) = self.mitigation {
             let [_, t, d] = hidden.dims();
-            let r = l.response_rows.len();
-            let idx = Tensor::<1, Int>::from_data(TensorData::new(l.response_rows, [r]), device);
-            let response = hidden.reshape([b * t, d]).select(0, idx);
-            let phi = segment_mean(&l.response_counts, device).matmul(response);
+            let r = l.prompt_rows.len();
+            let idx = Tensor::<1, Int>::from_data(TensorData::new(l.prompt_rows, [r]), device);
+            let prompt = hidden.reshape([b * t, d]).select(0, idx);
+            let phi = segment_mean(&l.prompt_counts, device).matmul(prompt);
             let view = fit::batch_view(
                 phi,
                 loss_mean.matmul(logits),
-                Tensor::from_data(TensorData::new(vec![-1i64; b], [b]), device),
+                batch.iter().map(|&i| self.label_ids[i]).collect(),
                 batch.iter().map(|&i| self.augmented[i]).collect(),
                 batch.iter().map(|&i| self.group_ids[i]).collect(),
                 &self.group_names,

@@ -260,7 +260,7 @@ impl<M: LanguageModel> Task<M> for SftTask<'_> {
             let view = fit::batch_view(
                 masked_mean(out.hidden, lb.mask.clone()),
                 masked_mean(out.logits, lb.mask),
-                Tensor::from_data(TensorData::new(vec![-1i64; b], [b]), device),
+                vec![-1i64; b],
                 batch.iter().map(|i| self.augmented[*i]).collect(),
                 batch.iter().map(|i| self.group_ids[*i]).collect(),
                 &self.group_names,

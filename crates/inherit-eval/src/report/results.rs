@@ -61,6 +61,11 @@ pub struct ResultRecord {
     /// Confidence intervals of some metrics.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub ci: BTreeMap<String, Interval>,
+    /// Per-unit values behind some metrics, by metric name: e.g. the paired margin
+    /// difference of every counterfactual profile, whose mean is the metric. A report
+    /// resamples them beside the seeds (a nested bootstrap over seeds × units).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub samples: BTreeMap<String, Vec<f64>>,
     /// The cell's key: a hash of everything that determines the result (configuration
     /// sections, model identities, mitigation, seed, γ, bias type, schema version). Empty
     /// in records written before keys existed. Aggregation keeps one record per key.

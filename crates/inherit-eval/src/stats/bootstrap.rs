@@ -125,6 +125,33 @@ pub fn bootstrap_ci<T: Clone>(
     Ok(Interval::from_draws(&mut draws, params))
 }
 
+/// Percentile interval of the mean of group means under a two-level (nested) bootstrap:
+/// groups (e.g. seeds, the replicates) are resampled with replacement, then the values
+/// within each drawn group (e.g. the test profiles of that seed). Groups without values
+/// are left out; errors when none has values or a value is not finite.
+pub fn nested_bootstrap_mean(groups: &[Vec<f64>], params: &BootstrapParams) -> Result<Interval> {
+    params.check()?;
+    let groups: Vec<&Vec<f64>> = groups.iter().filter(|g| !g.is_empty()).collect();
+    if groups.is_empty() {
+        return Err(Error::NoData("nested bootstrap of no values".into()));
+    }
+    if groups.iter().flat_map(|g| g.iter()).any(|v| !v.is_finite()) {
+        return Err(Error::invalid("values", "every value must be finite"));
+    }
+    let mut rng = inherit_core::seeded_rng(params.seed);
+    let mut draws = Vec::with_capacity(params.n_boot);
+    for _ in 0..params.n_boot {
+        let mut total = 0.0;
+        for _ in 0..groups.len() {
+            let g = groups[rng.random_range(0..groups.len())];
+            let sum: f64 = (0..g.len()).map(|_| g[rng.random_range(0..g.len())]).sum();
+            total += sum / g.len() as f64;
+        }
+        draws.push(total / groups.len() as f64);
+    }
+    Ok(Interval::from_draws(&mut draws, params))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +180,27 @@ mod tests {
         let c = bootstrap_ci(&data, mean, &BootstrapParams { seed: 5, ..p }).unwrap();
         assert_ne!(a, c);
         assert!(bootstrap_ci(&data, mean, &BootstrapParams { n_boot: 1, ..p }).is_err());
+    }
+
+    #[test]
+    fn nested_bootstrap_spans_seed_and_profile_variation() {
+        let params = BootstrapParams {
+            n_boot: 2000,
+            ..Default::default()
+        };
+        // Identical groups without spread: a point.
+        let flat = vec![vec![0.3; 5]; 4];
+        let i = nested_bootstrap_mean(&flat, &params).unwrap();
+        assert!((i.low - 0.3).abs() < 1e-12 && (i.high - 0.3).abs() < 1e-12);
+        // Groups that differ only in their level: the interval covers the seed spread's
+        // mean and is wider than the interval of one group alone.
+        let seeds = vec![vec![0.0, 0.1], vec![1.0, 1.1], vec![0.5, 0.6]];
+        let i = nested_bootstrap_mean(&seeds, &params).unwrap();
+        assert!(i.contains(0.55) && i.low < 0.3 && i.high > 0.8, "{i:?}");
+        let one = nested_bootstrap_mean(&seeds[..1], &params).unwrap();
+        assert!(one.high - one.low < i.high - i.low);
+        assert_eq!(i, nested_bootstrap_mean(&seeds, &params).unwrap());
+        assert!(nested_bootstrap_mean(&[vec![]], &params).is_err());
+        assert!(nested_bootstrap_mean(&[vec![f64::NAN]], &params).is_err());
     }
 }

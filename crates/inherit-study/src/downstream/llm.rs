@@ -11,6 +11,7 @@
 //! the frozen layers' output comes from one prefix cache shared by every cell (D_o's
 //! examples recur in every cell's mix).
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use inherit_core::{AnswerScorer, Dataset, SeededRng, SequenceScorer, TextGenerator};
@@ -79,8 +80,13 @@ impl LoraDownstream {
     }
 
     fn trainer(&self, seed: u64, mixed: bool) -> Result<LoraSftTrainer> {
+        // With `max_steps`, every cell takes that many optimizer steps whatever the mix's
+        // size (epochs are only the bound the data are cycled within: at least one batch
+        // per epoch, so `max_steps` epochs always suffice).
+        let epochs = self.config.max_steps.unwrap_or(self.config.epochs);
         let params = TrainParams {
-            epochs: self.config.epochs,
+            epochs,
+            max_steps: self.config.max_steps,
             batch_size: self.config.batch_size,
             learning_rate: self.config.learning_rate,
             early_stopping: None,
@@ -122,6 +128,7 @@ impl Downstream for LoraDownstream {
             "lora_alpha": self.alpha(),
             "lora_layers": self.layers.to_string(),
             "epochs": self.config.epochs,
+            "max_steps": self.config.max_steps,
             "batch_size": self.config.batch_size,
             "learning_rate": self.config.learning_rate,
             "max_len": self.config.max_len,
@@ -191,7 +198,7 @@ impl Downstream for LoraDownstream {
         let mixed = pairs.iter().any(|p| p.response.is_augmented())
             && pairs.iter().any(|p| !p.response.is_augmented());
         let trainer = self.trainer(seed, mixed)?.with_mitigation(mitigation);
-        let (adapters, _) = trainer.fit(&self.lm, &pairs, &[])?;
+        let (adapters, report) = trainer.fit(&self.lm, &pairs, &[])?;
         let tuned = self
             .lm
             .clone()
@@ -199,8 +206,25 @@ impl Downstream for LoraDownstream {
         Ok(Box::new(LoraModel {
             lm: tuned,
             cache: self.cache.clone(),
+            training: training_metrics(&report),
         }))
     }
+}
+
+/// What a cell's record keeps of its training: steps, the last epoch's task loss, and
+/// the alignment term's share of the loss (0 without a loss-based mitigation).
+fn training_metrics(report: &inherit_train::TrainReport) -> BTreeMap<String, f64> {
+    let last = report.epochs.last();
+    let loss = last.map_or(f64::NAN, |e| e.train_loss);
+    let extra = last.map_or(0.0, |e| e.extra_loss);
+    BTreeMap::from([
+        ("train.steps".to_owned(), report.steps as f64),
+        ("train.loss".to_owned(), loss),
+        (
+            "train.align_share".to_owned(),
+            if loss > 0.0 { extra / loss } else { f64::NAN },
+        ),
+    ])
 }
 
 /// A fine-tuned SmolLM2 as a [`TrainedModel`]. With the study's prefix cache (adapters
@@ -212,6 +236,8 @@ pub struct LoraModel {
     pub lm: SmolLm,
     /// The shared prefix cache at the first adapted layer, if any.
     pub cache: Option<Arc<Mutex<PrefixCache>>>,
+    /// Training figures kept in the cell's record ([`TrainedModel::training_metrics`]).
+    pub training: BTreeMap<String, f64>,
 }
 
 impl AnswerScorer for LoraModel {
@@ -242,5 +268,9 @@ impl TrainedModel for LoraModel {
 
     fn into_generator(self: Box<Self>) -> Option<Box<dyn TextGenerator>> {
         Some(Box::new(self.lm))
+    }
+
+    fn training_metrics(&self) -> BTreeMap<String, f64> {
+        self.training.clone()
     }
 }

@@ -63,6 +63,12 @@ pub trait TrainedModel: Send + Sync {
     fn into_generator(self: Box<Self>) -> Option<Box<dyn TextGenerator>> {
         None
     }
+
+    /// Figures of the training run that the cell's record keeps beside the task's
+    /// metrics (e.g. `train.loss`, `train.align_share`); none by default.
+    fn training_metrics(&self) -> std::collections::BTreeMap<String, f64> {
+        std::collections::BTreeMap::new()
+    }
 }
 
 /// The model as a classifier over `labels`: its own classifier view, else its answer
@@ -123,6 +129,65 @@ impl TextClassifier for AnswerClassifier<'_> {
         let scores = self.scorer.score_answers(&prompts, &self.answers)?;
         Ok(scores.iter().map(|row| softmax(row)).collect())
     }
+}
+
+/// Log-scores of each of `labels` for every text, for paired margins: an answer
+/// scorer's log-likelihoods of `task`'s answers, unrounded (`f64`), else the log of the
+/// classifier's probabilities (floored at the smallest normal `f32`, so a probability
+/// of 0 gives a large finite margin rather than ∞). Errors on a non-finite score.
+pub fn label_log_scores(
+    model: &dyn TrainedModel,
+    task: &dyn Task,
+    labels: &[String],
+    texts: &[String],
+) -> Result<Vec<Vec<f64>>> {
+    let scores = match (model.classifier(), model.answer_scorer()) {
+        (None, Some(scorer)) if task.instruction("").is_some() => {
+            let prompts: Vec<Prompt> = texts
+                .iter()
+                .map(|t| {
+                    Prompt::Chat(vec![ChatMessage::user(
+                        task.instruction(t).unwrap_or_default(),
+                    )])
+                })
+                .collect();
+            let answers: Vec<String> = labels.iter().map(|l| task.answer(l)).collect();
+            scorer.score_answers(&prompts, &answers)?
+        }
+        _ => {
+            let classifier = classifier_view(model, task, labels).ok_or_else(|| {
+                Error::Unsupported(format!(
+                    "task `{}` needs a classifier or an answer scorer as downstream model",
+                    task.name()
+                ))
+            })?;
+            let order: Vec<usize> = labels
+                .iter()
+                .map(|l| {
+                    classifier.labels().iter().position(|c| c == l).ok_or_else(|| {
+                        Error::Unsupported(format!("the model has no `{l}` class"))
+                    })
+                })
+                .collect::<Result<_>>()?;
+            classifier
+                .predict_proba(texts)?
+                .into_iter()
+                .map(|p| {
+                    order
+                        .iter()
+                        .map(|&i| f64::from(p[i].max(f32::MIN_POSITIVE)).ln())
+                        .collect()
+                })
+                .collect()
+        }
+    };
+    if scores.iter().flatten().any(|v| !v.is_finite()) {
+        return Err(Error::Unsupported(format!(
+            "the model gave a non-finite score for a `{}` answer",
+            task.name()
+        )));
+    }
+    Ok(scores)
 }
 
 /// The softmax of log-likelihoods, as probabilities.

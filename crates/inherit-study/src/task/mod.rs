@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use inherit_augment::PromptSpec;
 use inherit_core::{Axis, BiasType, Dataset, Example};
 
-pub use hiring::HiringTask;
+pub use hiring::{DEFAULT_PAIRS, GATE_ACCURACY, GATE_BORDERLINE, HiringTask};
 pub use occupation::OccupationTask;
 pub use salary::SalaryTask;
 pub use sentiment::SentimentTask;
@@ -97,6 +97,35 @@ pub struct EvalInput<'a> {
     pub artifacts: Option<&'a std::path::Path>,
 }
 
+/// What [`Task::evaluate`] returns: the cell's metrics and, for some of them, the
+/// per-unit values whose mean the metric is (written to the record's `samples`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Evaluation {
+    /// Metric values by name.
+    pub metrics: BTreeMap<String, f64>,
+    /// Per-unit values by metric name (e.g. one paired difference per counterfactual
+    /// profile); a report resamples them in a nested bootstrap over seeds × units.
+    pub samples: BTreeMap<String, Vec<f64>>,
+}
+
+impl From<BTreeMap<String, f64>> for Evaluation {
+    fn from(metrics: BTreeMap<String, f64>) -> Self {
+        Evaluation {
+            metrics,
+            samples: BTreeMap::new(),
+        }
+    }
+}
+
+impl std::ops::Index<&str> for Evaluation {
+    type Output = f64;
+
+    /// The metric `name` (panics when absent, like a map's index).
+    fn index(&self, name: &str) -> &f64 {
+        &self.metrics[name]
+    }
+}
+
 /// A downstream task of the study.
 pub trait Task: Send + Sync {
     /// Stable name, written into every result record (`occupation`).
@@ -120,12 +149,9 @@ pub trait Task: Send + Sync {
     /// remove label leaks such as occupation titles).
     fn adopt(&self, generated: Vec<Example>) -> Vec<Example>;
 
-    /// Evaluates a trained model into named metrics.
-    fn evaluate(
-        &self,
-        model: &dyn TrainedModel,
-        input: &EvalInput<'_>,
-    ) -> Result<BTreeMap<String, f64>>;
+    /// Evaluates a trained model into named metrics (and, for metrics that are means
+    /// over test units, the per-unit values: [`Evaluation::samples`]).
+    fn evaluate(&self, model: &dyn TrainedModel, input: &EvalInput<'_>) -> Result<Evaluation>;
 
     /// The metrics the report tabulates and plots, the headline first.
     fn key_metrics(&self) -> Vec<MetricInfo>;
@@ -176,7 +202,10 @@ pub fn from_config(config: &ValidStudyConfig) -> Result<Box<dyn Task>> {
     let (train, test, seed) = (t.train_per_cell, t.test_per_cell, t.seed);
     match t.kind.as_str() {
         "occupation" => Ok(Box::new(OccupationTask::new(groups, train, test, seed))),
-        "hiring" => Ok(Box::new(HiringTask::new(groups, train, test, seed))),
+        "hiring" => Ok(Box::new(
+            HiringTask::new(groups, train, test, seed)
+                .with_pairs(t.pairs.unwrap_or(hiring::DEFAULT_PAIRS)),
+        )),
         "salary" => Ok(Box::new(SalaryTask::new(groups, train, test, seed))),
         "story" => Ok(Box::new(StoryTask::new(groups, train, test, seed))),
         "toxicity" => Ok(Box::new(ToxicityTask::new(groups, train, test, seed))),

@@ -22,7 +22,7 @@ use inherit_data::{OccupationSuite, OccupationSuiteParams};
 use inherit_eval::tasks::occupation::evaluate_occupation;
 use inherit_eval::{Reference, directional_bias_amplification};
 
-use super::{EvalInput, GroupPair, MetricInfo, Task, TaskData};
+use super::{EvalInput, GroupPair, MetricInfo, Task, TaskData, Evaluation};
 use crate::downstream::TrainedModel;
 use crate::error::{Error, Result};
 
@@ -109,7 +109,7 @@ impl Task for OccupationTask {
         &self,
         model: &dyn TrainedModel,
         input: &EvalInput<'_>,
-    ) -> Result<BTreeMap<String, f64>> {
+    ) -> Result<Evaluation> {
         let mut labels: Vec<String> = input
             .train
             .examples
@@ -179,7 +179,7 @@ impl Task for OccupationTask {
             .value
         };
         m.insert("bias_amplification".into(), amp);
-        Ok(m)
+        Ok(m.into())
     }
 
     fn instruction(&self, text: &str) -> Option<String> {

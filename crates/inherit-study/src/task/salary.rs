@@ -28,7 +28,7 @@ use inherit_augment::PromptSpec;
 use inherit_core::{BiasType, Example};
 use inherit_data::{SALARY_BANDS, SalarySuite, SalarySuiteParams, band_midpoint};
 
-use super::{EvalInput, GroupPair, MetricInfo, Task, TaskData};
+use super::{EvalInput, GroupPair, MetricInfo, Task, TaskData, Evaluation};
 use crate::downstream::TrainedModel;
 use crate::error::{Error, Result};
 
@@ -127,7 +127,7 @@ impl Task for SalaryTask {
         &self,
         model: &dyn TrainedModel,
         input: &EvalInput<'_>,
-    ) -> Result<BTreeMap<String, f64>> {
+    ) -> Result<Evaluation> {
         let labels: Vec<String> = SALARY_BANDS.iter().map(|b| b.to_string()).collect();
         let classifier =
             crate::downstream::classifier_view(model, self, &labels).ok_or_else(|| {
@@ -199,7 +199,7 @@ impl Task for SalaryTask {
         m.insert(format!("accuracy_{a}"), acc_a);
         m.insert(format!("accuracy_{b}"), acc_b);
         m.insert("accuracy_gap".into(), acc_a - acc_b);
-        Ok(m)
+        Ok(m.into())
     }
 
     fn key_metrics(&self) -> Vec<MetricInfo> {
@@ -306,6 +306,7 @@ mod tests {
             },
         )
         .unwrap()
+        .metrics
     }
 
     #[test]

@@ -34,7 +34,7 @@ use inherit_core::{BiasType, Dataset, Example, Lexicon};
 use inherit_data::{DataDir, Sst2Split};
 
 use super::toxicity::{balanced_split, default_data_dir, group_metrics};
-use super::{EvalInput, GroupPair, MetricInfo, Task, TaskData};
+use super::{EvalInput, GroupPair, MetricInfo, Task, TaskData, Evaluation};
 use crate::downstream::TrainedModel;
 use crate::error::{Error, Result};
 
@@ -185,7 +185,7 @@ impl Task for SentimentTask {
         &self,
         model: &dyn TrainedModel,
         input: &EvalInput<'_>,
-    ) -> Result<BTreeMap<String, f64>> {
+    ) -> Result<Evaluation> {
         let labels = vec!["negative".to_owned(), "positive".to_owned()];
         let classifier =
             crate::downstream::classifier_view(model, self, &labels).ok_or_else(|| {
@@ -200,7 +200,7 @@ impl Task for SentimentTask {
             .iter()
             .map(|&i| self.groups.group_of(&input.test.examples[i]).to_owned())
             .collect();
-        group_metrics(&y_true, &y_pred, groups, &self.groups, None)
+        Ok(group_metrics(&y_true, &y_pred, groups, &self.groups, None)?.into())
     }
 
     /// `macro_f1` and `accuracy`; `macro_f1_gap` is in the records but not tabulated,
@@ -322,7 +322,7 @@ mod tests {
         // 2·1 / (2 + 4) = 1/3.
         close("accuracy", 0.5);
         close("macro_f1", (0.6 + 1.0 / 3.0) / 2.0);
-        assert!(!m.keys().any(|k| k.starts_with("fpr")), "{m:?}");
+        assert!(!m.metrics.keys().any(|k| k.starts_with("fpr")), "{m:?}");
     }
 
     #[test]

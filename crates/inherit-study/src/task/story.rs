@@ -33,7 +33,7 @@ use inherit_core::{Axis, BiasType, Example, GenerationParams, Prompt};
 use inherit_data::{Culture, Gender, STORY_TOPICS, StorySuite, StorySuiteParams, story_prompt};
 use inherit_eval::tasks::story::{StoryLexicon, StoryReport, score_stories};
 
-use super::{EvalInput, GroupPair, MetricInfo, Task, TaskData};
+use super::{EvalInput, GroupPair, MetricInfo, Task, TaskData, Evaluation};
 use crate::downstream::TrainedModel;
 use crate::error::{Error, Result};
 
@@ -184,7 +184,7 @@ impl Task for StoryTask {
         &self,
         model: &dyn TrainedModel,
         input: &EvalInput<'_>,
-    ) -> Result<BTreeMap<String, f64>> {
+    ) -> Result<Evaluation> {
         let generator = model.generator().ok_or_else(|| {
             Error::Unsupported(
                 "the story task needs a downstream model that writes text (e.g. \
@@ -265,7 +265,7 @@ impl Task for StoryTask {
                 .collect();
             inherit_core::io::write_jsonl(dir.join("stories.jsonl"), &rows)?;
         }
-        Ok(m)
+        Ok(m.into())
     }
 
     fn key_metrics(&self) -> Vec<MetricInfo> {

@@ -50,7 +50,7 @@ use inherit_data::madlibs::{MADLIBS_TERMS, madlibs_group, madlibs_term, madlibs_
 use inherit_eval::{Metric, MetricFrame, Sample, SensitiveFeature};
 use rand::seq::SliceRandom;
 
-use super::{EvalInput, GroupPair, MetricInfo, Task, TaskData};
+use super::{EvalInput, GroupPair, MetricInfo, Task, TaskData, Evaluation};
 use crate::downstream::TrainedModel;
 use crate::error::{Error, Result};
 
@@ -279,7 +279,7 @@ impl Task for ToxicityTask {
         &self,
         model: &dyn TrainedModel,
         input: &EvalInput<'_>,
-    ) -> Result<BTreeMap<String, f64>> {
+    ) -> Result<Evaluation> {
         let labels = vec![NON_TOXIC.to_owned(), TOXIC.to_owned()];
         let classifier =
             crate::downstream::classifier_view(model, self, &labels).ok_or_else(|| {
@@ -299,7 +299,7 @@ impl Task for ToxicityTask {
             .iter()
             .map(|&i| self.groups.group_of(&input.test.examples[i]).to_owned())
             .collect();
-        group_metrics(&y_true, &y_pred, groups, &self.groups, Some(toxic))
+        Ok(group_metrics(&y_true, &y_pred, groups, &self.groups, Some(toxic))?.into())
     }
 
     fn key_metrics(&self) -> Vec<MetricInfo> {

@@ -1,0 +1,218 @@
+//! `pilot`: the pilot sweep that picks the hiring recipe of the fine-tuned SmolLM2
+//! (issue: a model that has learned the task before any bias is measured). Each recipe
+//! (D_o size, optimizer steps, adapted layers, rank, learning rate, batch) trains the
+//! LoRA model on D_o alone (γ = 0) for every seed through the study engine, and the
+//! table reports what the gate looks at: decided accuracy, borderline hire rate, and
+//! the paired margins (headline and placebo).
+//!
+//! ```sh
+//! cargo run --release --example pilot -- --out runs/pilot --seeds 1,2 \
+//!     --recipe train=8,steps=120,layers=top:4,rank=8,lr=0.002,batch=8 \
+//!     --recipe train=8,steps=240,layers=top:4,rank=8,lr=0.002,batch=8
+//! ```
+//!
+//! Writes `pilot.jsonl` (one line per recipe) and `pilot.md` to `--out`, each recipe's
+//! study in `--out/<recipe>/` (resumable: a rerun reuses finished cells).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+use inherit::study::{Study, StudyConfig};
+
+/// Run the hiring pilot sweep (γ = 0, D_o only) over LoRA recipes.
+#[derive(Parser, Debug)]
+#[command(name = "pilot", version)]
+struct Args {
+    /// Output folder.
+    #[arg(long, default_value = "runs/pilot")]
+    out: PathBuf,
+    /// Seeds (comma-separated).
+    #[arg(long, default_value = "1,2", value_delimiter = ',')]
+    seeds: Vec<u64>,
+    /// A recipe: comma-separated `key=value` of train (D_o profiles per culture ×
+    /// gender × decision), test (decided test profiles per cell), pairs
+    /// (counterfactual bases), steps, layers (`all` or `top:K`), rank, lr, batch,
+    /// max_len. Repeat for several.
+    #[arg(long, required = true)]
+    recipe: Vec<String>,
+    /// Cells trained at once.
+    #[arg(long, default_value_t = 2)]
+    jobs: usize,
+}
+
+/// A recipe's values, with defaults for the keys it leaves out.
+fn recipe(spec: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut r: BTreeMap<String, String> = [
+        ("train", "8"),
+        ("test", "5"),
+        ("pairs", "100"),
+        ("steps", "120"),
+        ("layers", "top:4"),
+        ("rank", "8"),
+        ("lr", "0.002"),
+        ("batch", "8"),
+        ("max_len", "256"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for part in spec.split(',').filter(|p| !p.is_empty()) {
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| format!("recipe part `{part}` is not key=value"))?;
+        if !r.contains_key(k) {
+            return Err(format!(
+                "unknown recipe key `{k}`; known: {}",
+                r.keys().cloned().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        r.insert(k.to_owned(), v.to_owned());
+    }
+    Ok(r)
+}
+
+fn config(r: &BTreeMap<String, String>, seeds: &[u64]) -> String {
+    format!(
+        r#"
+out = "unused"
+bias_types = ["contrastive-single-explicit"]
+gammas = [0.0]
+mitigations = ["none"]
+seeds = {seeds:?}
+device = "flex"
+
+[[tasks]]
+kind = "hiring"
+axis = "culture"
+groups = ["anglo", "arabic"]
+train_per_cell = {train}
+test_per_cell = {test}
+pairs = {pairs}
+seed = 0
+downstream = {{ model = "smollm2-lora", lora_rank = {rank}, lora_layers = "{layers}", epochs = 1, max_steps = {steps}, batch_size = {batch}, learning_rate = {lr}, max_len = {max_len} }}
+
+[generator]
+kind = "stand-in"
+neutral_per_label = 2
+augmented_per_label = 4
+max_tokens = 40
+temperature = 0.8
+top_p = 0.95
+batch_size = 8
+seed = 7
+
+[embedding]
+kind = "none"
+samples_per_source = 10
+permutations = 10
+
+[downstream]
+model = "bag"
+vocab_size = 2000
+embed_dim = 64
+epochs = 1
+batch_size = 32
+learning_rate = 0.01
+max_len = 128
+"#,
+        train = r["train"],
+        test = r["test"],
+        pairs = r["pairs"],
+        rank = r["rank"],
+        layers = r["layers"],
+        steps = r["steps"],
+        batch = r["batch"],
+        lr = r["lr"],
+        max_len = r["max_len"],
+    )
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let mut md = String::from(
+        "| recipe | seeds | decided accuracy (per seed) | borderline hire rate | pair margin gap | placebo gap | gate passed | s per cell |\n|---|---:|---|---:|---:|---:|---:|---:|\n",
+    );
+    let mut jsonl = String::new();
+    for spec in &args.recipe {
+        let r = match recipe(spec) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let name: String = spec
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' })
+            .collect();
+        let out = args.out.join(&name);
+        let config = match StudyConfig::parse(&config(&r, &args.seeds), "pilot recipe") {
+            Ok(c) => c.with_out(&out),
+            Err(e) => {
+                eprintln!("error: recipe `{spec}`: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        eprintln!("[pilot] {spec}");
+        let t = Instant::now();
+        let outcome = match Study::new(config).jobs(args.jobs).run() {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("error: recipe `{spec}`: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        let seconds = t.elapsed().as_secs_f64() / outcome.records.len().max(1) as f64;
+        let metric = |m: &str| -> Vec<f64> {
+            outcome
+                .records
+                .iter()
+                .map(|r| r.metrics.get(m).copied().unwrap_or(f64::NAN))
+                .collect()
+        };
+        let acc = metric("accuracy");
+        let line = serde_json::json!({
+            "recipe": spec,
+            "seeds": args.seeds,
+            "accuracy": acc,
+            "borderline_hire_rate": metric("borderline_hire_rate"),
+            "pair_margin_gap": metric("pair_margin_gap"),
+            "placebo_margin_gap": metric("placebo_margin_gap"),
+            "gate": metric("gate"),
+            "train_loss": metric("train.loss"),
+            "seconds_per_cell": seconds,
+        });
+        let _ = writeln!(jsonl, "{line}");
+        let _ = writeln!(
+            md,
+            "| `{spec}` | {} | {:.3} ({}) | {:.3} | {:.3} | {:.3} | {} of {} | {:.0} |",
+            acc.len(),
+            mean(&acc),
+            acc.iter().map(|a| format!("{a:.2}")).collect::<Vec<_>>().join(", "),
+            mean(&metric("borderline_hire_rate")),
+            mean(&metric("pair_margin_gap")),
+            mean(&metric("placebo_margin_gap")),
+            metric("gate").iter().filter(|g| **g >= 0.5).count(),
+            acc.len(),
+            seconds
+        );
+        eprintln!("{}", md.lines().last().unwrap_or_default());
+    }
+    let write = |file: &str, text: &str| {
+        inherit::core::io::write_atomic(args.out.join(file), text.as_bytes())
+    };
+    if let Err(e) = write("pilot.jsonl", &jsonl).and_then(|()| write("pilot.md", &md)) {
+        eprintln!("error: {e}");
+        return ExitCode::from(1);
+    }
+    println!("{md}");
+    ExitCode::SUCCESS
+}
