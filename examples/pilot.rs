@@ -42,6 +42,63 @@ struct Args {
     /// Cells trained at once.
     #[arg(long, default_value_t = 2)]
     jobs: usize,
+    /// Only write the first recipe's training pairs, decided test prompts and setup to
+    /// DIR for the independent PyTorch + PEFT check (scripts/reference/hiring_peft.py),
+    /// then exit.
+    #[arg(long, value_name = "DIR")]
+    export: Option<PathBuf>,
+}
+
+/// The first recipe's D_o as chat pairs, its decided test profiles as prompts with their
+/// labels, and the training setup, for `scripts/reference/hiring_peft.py`.
+fn export(
+    dir: &std::path::Path,
+    r: &BTreeMap<String, String>,
+    config: &inherit::study::ValidStudyConfig,
+) -> Result<(), String> {
+    let task = inherit::study::task::from_config(config).map_err(|e| e.to_string())?;
+    let data = task.data().map_err(|e| e.to_string())?;
+    let mut train = String::new();
+    for e in &data.train.examples {
+        let (prompt, response) = task
+            .sft_pair(e)
+            .ok_or_else(|| format!("no instruction pair for `{}`", e.id))?;
+        let _ = writeln!(
+            train,
+            "{}",
+            serde_json::json!({"prompt": prompt, "response": response})
+        );
+    }
+    let mut test = String::new();
+    for e in data.test.examples.iter().filter(|e| e.label.is_some()) {
+        let prompt = task.instruction(&e.text).unwrap_or_default();
+        let _ = writeln!(
+            test,
+            "{}",
+            serde_json::json!({"prompt": prompt, "label": e.label})
+        );
+    }
+    let d = &config.tasks[0].downstream;
+    let setup = serde_json::json!({
+        "recipe": r,
+        "answers": {"hire": task.answer("hire"), "reject": task.answer("reject")},
+        "lora_rank": d.get("lora_rank").and_then(|v| v.as_integer()),
+        "lora_alpha": 2 * d.get("lora_rank").and_then(|v| v.as_integer()).unwrap_or(8),
+        "lora_layers": r["layers"],
+        "max_steps": r["steps"].parse::<usize>().map_err(|e| e.to_string())?,
+        "batch_size": r["batch"].parse::<usize>().map_err(|e| e.to_string())?,
+        "learning_rate": r["lr"].parse::<f64>().map_err(|e| e.to_string())?,
+        "weight_decay": 0.01,
+        "grad_clip_norm_per_tensor": 1.0,
+        "schedule": "linear decay from the peak to 0 over max_steps, no warm-up",
+        "max_len": r["max_len"].parse::<usize>().map_err(|e| e.to_string())?,
+    });
+    let write = |name: &str, text: &str| {
+        inherit::core::io::write_atomic(dir.join(name), text.as_bytes()).map_err(|e| e.to_string())
+    };
+    write("train.jsonl", &train)?;
+    write("test.jsonl", &test)?;
+    write("setup.json", &setup.to_string())
 }
 
 /// A recipe's values, with defaults for the keys it leaves out.
@@ -151,7 +208,13 @@ fn main() -> ExitCode {
         };
         let name: String = spec
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let out = args.out.join(&name);
         let config = match StudyConfig::parse(&config(&r, &args.seeds), "pilot recipe") {
@@ -161,6 +224,18 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
+        if let Some(dir) = &args.export {
+            return match export(dir, &r, &config) {
+                Ok(()) => {
+                    eprintln!("wrote {}", dir.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            };
+        }
         eprintln!("[pilot] {spec}");
         let t = Instant::now();
         let outcome = match Study::new(config).jobs(args.jobs).run() {
@@ -196,7 +271,10 @@ fn main() -> ExitCode {
             "| `{spec}` | {} | {:.3} ({}) | {:.3} | {:.3} | {:.3} | {} of {} | {:.0} |",
             acc.len(),
             mean(&acc),
-            acc.iter().map(|a| format!("{a:.2}")).collect::<Vec<_>>().join(", "),
+            acc.iter()
+                .map(|a| format!("{a:.2}"))
+                .collect::<Vec<_>>()
+                .join(", "),
             mean(&metric("borderline_hire_rate")),
             mean(&metric("pair_margin_gap")),
             mean(&metric("placebo_margin_gap")),

@@ -117,7 +117,11 @@ impl Mitigation for AlignLoss {
         for s in values {
             let rows = |augmented: bool| -> Vec<f32> {
                 (0..batch)
-                    .map(|i| f32::from(u8::from(strata[i] == s && view.is_augmented[i] == augmented)))
+                    .map(|i| {
+                        f32::from(u8::from(
+                            strata[i] == s && view.is_augmented[i] == augmented,
+                        ))
+                    })
                     .collect()
             };
             let (aug, orig) = (rows(true), rows(false));
@@ -132,7 +136,10 @@ impl Mitigation for AlignLoss {
             };
             let mean_augmented = (view.hidden.clone() * weights(aug, n_aug)).sum_dim(0);
             let mean_original = (view.hidden.clone() * weights(orig, n_orig)).sum_dim(0);
-            let gap = (mean_original - mean_augmented).powi_scalar(2).sum().div_scalar(d as f64);
+            let gap = (mean_original - mean_augmented)
+                .powi_scalar(2)
+                .sum()
+                .div_scalar(d as f64);
             total = Some(match total {
                 Some(t) => t + gap,
                 None => gap,

@@ -121,7 +121,8 @@ fn sources_are_compared_within_each_stratum() {
     let device = Device::flex();
     // Label 0: original [0, 0], augmented [2, 0] (gap² / d = 4 / 2 = 2); label 1:
     // original [1, 1], augmented [1, 1] (no gap). Mean over the two strata: 1.
-    let hidden = Tensor::<2>::from_floats([[0.0, 0.0], [2.0, 0.0], [1.0, 1.0], [1.0, 1.0]], &device);
+    let hidden =
+        Tensor::<2>::from_floats([[0.0, 0.0], [2.0, 0.0], [1.0, 1.0], [1.0, 1.0]], &device);
     let mut v = view(hidden.clone(), &[false, true, false, true], &device);
     v.strata = vec![0, 0, 1, 1];
     let loss = AlignLoss::new(1.0).unwrap().extra_loss(&v).unwrap();

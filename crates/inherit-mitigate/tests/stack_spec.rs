@@ -207,7 +207,11 @@ fn strategies_that_only_touch_augmented_data_are_inert_without_it() {
     for spec in ["none", "token", "mask", "loss:1.0", "token+loss:0.5"] {
         assert!(inert(spec), "{spec}");
     }
-    for spec in ["mask:target=all", "token:target=all", "token+mask:target=all"] {
+    for spec in [
+        "mask:target=all",
+        "token:target=all",
+        "token+mask:target=all",
+    ] {
         assert!(!inert(spec), "{spec}");
     }
     // A user strategy that says nothing is assumed to act on original data too.

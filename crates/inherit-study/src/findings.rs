@@ -248,7 +248,11 @@ fn gate_rows(records: &[ResultRecord]) -> Vec<GateRow> {
     let mut points: BTreeMap<(String, String, String), Vec<&ResultRecord>> = BTreeMap::new();
     for r in records.iter().filter(|r| r.metrics.contains_key("gate")) {
         points
-            .entry((r.bias_type.clone(), format!("{}", r.gamma), r.mitigation.clone()))
+            .entry((
+                r.bias_type.clone(),
+                format!("{}", r.gamma),
+                r.mitigation.clone(),
+            ))
             .or_default()
             .push(r);
     }
@@ -267,7 +271,12 @@ fn gate_rows(records: &[ResultRecord]) -> Vec<GateRow> {
 }
 
 /// Why the mitigated cells of a grid point are degenerate, if they are.
-fn degeneracy(records: &[ResultRecord], bias: &str, gamma: f64, mitigation: &str) -> Option<String> {
+fn degeneracy(
+    records: &[ResultRecord],
+    bias: &str,
+    gamma: f64,
+    mitigation: &str,
+) -> Option<String> {
     let at = |m: &str| -> Vec<&ResultRecord> {
         records
             .iter()
@@ -281,22 +290,38 @@ fn degeneracy(records: &[ResultRecord], bias: &str, gamma: f64, mitigation: &str
         .filter(|r| r.metrics.get("constant_answers").is_some_and(|v| *v >= 0.5))
         .count();
     if constant > 0 {
-        why.push(format!("constant answers in {constant} of {} seeds", mitigated.len()));
+        why.push(format!(
+            "constant answers in {constant} of {} seeds",
+            mitigated.len()
+        ));
     }
     let failed = mitigated.iter().filter(|r| !passes_gate(r)).count();
     if failed > 0 {
-        why.push(format!("{failed} of {} seeds failed the gate", mitigated.len()));
+        why.push(format!(
+            "{failed} of {} seeds failed the gate",
+            mitigated.len()
+        ));
     }
-    let (acc_m, acc_n) = (point_mean(&mitigated, "accuracy"), point_mean(&none, "accuracy"));
+    let (acc_m, acc_n) = (
+        point_mean(&mitigated, "accuracy"),
+        point_mean(&none, "accuracy"),
+    );
     if acc_m < acc_n - ACCURACY_GUARD {
-        why.push(format!("accuracy {acc_m:.3} vs {acc_n:.3} without mitigation"));
+        why.push(format!(
+            "accuracy {acc_m:.3} vs {acc_n:.3} without mitigation"
+        ));
     }
     (!why.is_empty()).then(|| why.join("; "))
 }
 
 /// The share of the inherited difference that a mitigation removes, with a bootstrap
 /// interval over the seeds the three series share.
-fn share_removed(base: &Series, none: &Series, mitigated: &Series, seed: u64) -> Result<(f64, (f64, f64))> {
+fn share_removed(
+    base: &Series,
+    none: &Series,
+    mitigated: &Series,
+    seed: u64,
+) -> Result<(f64, (f64, f64))> {
     let seeds: Vec<u64> = none
         .values
         .keys()
@@ -314,7 +339,11 @@ fn share_removed(base: &Series, none: &Series, mitigated: &Series, seed: u64) ->
     let share = |rows: &[(f64, f64, f64)]| {
         let inherited = rows.iter().map(|r| r.1 - r.0).sum::<f64>();
         let removed = rows.iter().map(|r| r.1 - r.2).sum::<f64>();
-        if inherited.abs() < 1e-12 { f64::NAN } else { removed / inherited }
+        if inherited.abs() < 1e-12 {
+            f64::NAN
+        } else {
+            removed / inherited
+        }
     };
     let point = share(&rows);
     if point.is_nan() || rows.len() < 2 {
@@ -401,12 +430,20 @@ pub fn compute(
     // variance).
     let p: Vec<f64> = inheritance
         .iter()
-        .map(|i| if i.p_value.is_nan() { i.sign_flip_p } else { i.p_value })
-        .chain(
-            effects
-                .iter()
-                .map(|e| if e.p_value.is_nan() { e.sign_flip_p } else { e.p_value }),
-        )
+        .map(|i| {
+            if i.p_value.is_nan() {
+                i.sign_flip_p
+            } else {
+                i.p_value
+            }
+        })
+        .chain(effects.iter().map(|e| {
+            if e.p_value.is_nan() {
+                e.sign_flip_p
+            } else {
+                e.p_value
+            }
+        }))
         .collect();
     let adjusted = holm_bonferroni(&p);
     let (ia, ea) = adjusted.split_at(inheritance.len());
@@ -441,12 +478,17 @@ impl Findings {
 /// each mitigation.
 pub fn expand_baselines(records: &[ResultRecord], shared: &[String]) -> Vec<ResultRecord> {
     let mut out = records.to_vec();
-    for r in records.iter().filter(|r| r.gamma == 0.0 && r.mitigation == "none") {
+    for r in records
+        .iter()
+        .filter(|r| r.gamma == 0.0 && r.mitigation == "none")
+    {
         for m in shared.iter().filter(|m| *m != "none") {
-            if !records
-                .iter()
-                .any(|x| x.gamma == 0.0 && &x.mitigation == m && x.seed == r.seed && x.bias_type == r.bias_type)
-            {
+            if !records.iter().any(|x| {
+                x.gamma == 0.0
+                    && &x.mitigation == m
+                    && x.seed == r.seed
+                    && x.bias_type == r.bias_type
+            }) {
                 let mut copy = r.clone();
                 copy.mitigation = m.clone();
                 out.push(copy);
@@ -460,7 +502,13 @@ pub fn expand_baselines(records: &[ResultRecord], shared: &[String]) -> Vec<Resu
 mod tests {
     use super::*;
 
-    fn rec(bias: &str, gamma: f64, mitigation: &str, seed: u64, metrics: &[(&str, f64)]) -> ResultRecord {
+    fn rec(
+        bias: &str,
+        gamma: f64,
+        mitigation: &str,
+        seed: u64,
+        metrics: &[(&str, f64)],
+    ) -> ResultRecord {
         ResultRecord {
             task: "hiring".into(),
             bias_type: bias.into(),
@@ -479,10 +527,43 @@ mod tests {
         let mut r = Vec::new();
         for seed in 1..=6u64 {
             let noise = 0.01 * seed as f64;
-            r.push(rec("b", 0.0, "none", seed, &[("gap", 0.1 + noise), ("accuracy", 0.95), ("gate", 1.0)]));
-            r.push(rec("b", 0.5, "none", seed, &[("gap", 0.5 + noise), ("accuracy", 0.95), ("gate", 1.0)]));
-            r.push(rec("b", 0.5, "const", seed, &[("gap", 0.0), ("accuracy", 0.5), ("constant_answers", 1.0), ("gate", 0.0)]));
-            r.push(rec("b", 0.5, "half", seed, &[("gap", 0.3 + noise * 0.5), ("accuracy", 0.94), ("gate", 1.0)]));
+            r.push(rec(
+                "b",
+                0.0,
+                "none",
+                seed,
+                &[("gap", 0.1 + noise), ("accuracy", 0.95), ("gate", 1.0)],
+            ));
+            r.push(rec(
+                "b",
+                0.5,
+                "none",
+                seed,
+                &[("gap", 0.5 + noise), ("accuracy", 0.95), ("gate", 1.0)],
+            ));
+            r.push(rec(
+                "b",
+                0.5,
+                "const",
+                seed,
+                &[
+                    ("gap", 0.0),
+                    ("accuracy", 0.5),
+                    ("constant_answers", 1.0),
+                    ("gate", 0.0),
+                ],
+            ));
+            r.push(rec(
+                "b",
+                0.5,
+                "half",
+                seed,
+                &[
+                    ("gap", 0.3 + noise * 0.5),
+                    ("accuracy", 0.94),
+                    ("gate", 1.0),
+                ],
+            ));
         }
         r
     }
@@ -502,7 +583,12 @@ mod tests {
         }
         let f = compute(&ungated, &["b".into()], &[0.0, 0.5], &mitigations, "gap").unwrap();
         let c = f.effects.iter().find(|e| e.mitigation == "const").unwrap();
-        assert!(c.degenerate.as_deref().unwrap().contains("constant answers in 6 of 6"));
+        assert!(
+            c.degenerate
+                .as_deref()
+                .unwrap()
+                .contains("constant answers in 6 of 6")
+        );
         assert!(c.zero_variance || c.p_value.is_finite());
         assert_eq!(f.best("b", 0.5).unwrap().mitigation, "half");
     }
@@ -522,7 +608,11 @@ mod tests {
         // The share removed: (none − half) / (none − base) = (0.2 + noise/2) / 0.4 on
         // average = (0.2 + 0.0175) / 0.4.
         let e = &f.effects[0];
-        assert!((e.share_removed - (0.2 + 0.0175) / 0.4).abs() < 1e-9, "{}", e.share_removed);
+        assert!(
+            (e.share_removed - (0.2 + 0.0175) / 0.4).abs() < 1e-9,
+            "{}",
+            e.share_removed
+        );
         assert!(e.share_ci.0 <= e.share_removed && e.share_removed <= e.share_ci.1);
     }
 

@@ -21,11 +21,11 @@ use serde::{Deserialize, Serialize};
 use crate::config::ValidStudyConfig;
 use crate::error::Result;
 use crate::findings::{Findings, expand_baselines};
-use inherit_eval::stats::binomial_test;
 use crate::generate::Imbalance;
 use crate::models::ModelFile;
 use crate::runner::Timings;
 use crate::task::Task;
+use inherit_eval::stats::binomial_test;
 
 /// What the run hands to the report.
 pub struct RunData<'a> {
@@ -197,7 +197,11 @@ fn finding(data: &RunData<'_>, f: &Findings) -> String {
                 fmt_ci(i.diff, i.ci_low, i.ci_high),
                 i.ci_method,
                 i.n,
-                if i.zero_variance { "– (zero variance)".to_owned() } else { fmt_p(i.p_value) },
+                if i.zero_variance {
+                    "– (zero variance)".to_owned()
+                } else {
+                    fmt_p(i.p_value)
+                },
                 fmt_p(i.sign_flip_p),
                 fmt_p(i.p_holm),
                 significance(i.p_holm),
@@ -482,7 +486,11 @@ fn gate_section(f: &Findings) -> String {
             r.mitigation,
             r.passed,
             r.total,
-            if r.passed < r.total { " (did not learn the task)" } else { "" },
+            if r.passed < r.total {
+                " (did not learn the task)"
+            } else {
+                ""
+            },
             r.accuracy,
             r.borderline_rate
         );
@@ -498,7 +506,10 @@ fn inheritance_section(f: &Findings) -> String {
         f.metric
     );
     if f.inheritance.is_empty() {
-        let _ = writeln!(md, "Needs γ = 0 and a larger γ in the grid (and gated cells at both).\n");
+        let _ = writeln!(
+            md,
+            "Needs γ = 0 and a larger γ in the grid (and gated cells at both).\n"
+        );
         return md;
     }
     let _ = writeln!(
@@ -520,7 +531,11 @@ fn inheritance_section(f: &Findings) -> String {
             i.mean_top,
             fmt_ci(i.diff, i.ci_low, i.ci_high),
             i.n,
-            if i.zero_variance { "–".to_owned() } else { fmt_p(i.p_value) },
+            if i.zero_variance {
+                "–".to_owned()
+            } else {
+                fmt_p(i.p_value)
+            },
             fmt_p(i.sign_flip_p),
             fmt_p(i.p_holm),
             i.mde
@@ -562,8 +577,16 @@ fn effects_section(f: &Findings) -> String {
             e.mitigation,
             e.mean_none,
             e.mean_mitigated,
-            if e.share_removed.is_nan() { "–".to_owned() } else { fmt_ci(e.share_removed, e.share_ci.0, e.share_ci.1) },
-            if e.zero_variance { "–".to_owned() } else { fmt_p(e.p_value) },
+            if e.share_removed.is_nan() {
+                "–".to_owned()
+            } else {
+                fmt_ci(e.share_removed, e.share_ci.0, e.share_ci.1)
+            },
+            if e.zero_variance {
+                "–".to_owned()
+            } else {
+                fmt_p(e.p_value)
+            },
             fmt_p(e.sign_flip_p),
             fmt_p(e.p_holm),
             e.degenerate.as_deref().unwrap_or("")

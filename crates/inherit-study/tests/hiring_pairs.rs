@@ -25,7 +25,11 @@ impl Skewed {
     fn new(x: f64, seed: u64) -> Self {
         let anglo = Gender::ALL
             .iter()
-            .flat_map(|g| inherit_data::lexicons::names(*g, Culture::Anglo).iter().copied())
+            .flat_map(|g| {
+                inherit_data::lexicons::names(*g, Culture::Anglo)
+                    .iter()
+                    .copied()
+            })
             .collect();
         Skewed {
             x,
@@ -86,7 +90,12 @@ fn task(pairs: usize) -> HiringTask {
 }
 
 /// Per seed: the metric `name` and its per-profile samples.
-fn study(task: &HiringTask, x: f64, seeds: std::ops::Range<u64>, name: &str) -> (Vec<f64>, Vec<Vec<f64>>) {
+fn study(
+    task: &HiringTask,
+    x: f64,
+    seeds: std::ops::Range<u64>,
+    name: &str,
+) -> (Vec<f64>, Vec<Vec<f64>>) {
     let data = task.data().unwrap();
     let empty = inherit_core::Dataset::new("empty", vec![]);
     let input = EvalInput {
@@ -113,7 +122,10 @@ fn a_known_name_effect_is_recovered_within_its_interval() {
     for x in [0.0, 0.2, 0.5] {
         let (means, samples) = study(&t, x, 1..7, "pair_margin_gap");
         let ci = nested_bootstrap_mean(&samples, &params).unwrap();
-        assert!(ci.contains(x), "x = {x}: interval {ci:?}, per-seed means {means:?}");
+        assert!(
+            ci.contains(x),
+            "x = {x}: interval {ci:?}, per-seed means {means:?}"
+        );
         // Narrow enough to tell 0.2 from 0: the design has power at this noise.
         assert!(ci.high - ci.low < 0.2, "x = {x}: interval {ci:?}");
         // The pooled comparison (Anglo against every other culture) sees the same x.

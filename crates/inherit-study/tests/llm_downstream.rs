@@ -96,6 +96,7 @@ fn a_hiring_cell_runs_with_the_fine_tuned_llm() {
         c.tasks[0].groups = ["anglo".into(), "arabic".into()];
         c.tasks[0].train_per_cell = 1;
         c.tasks[0].test_per_cell = 1;
+        c.tasks[0].pairs = Some(4);
         c.gammas = vec![0.5];
         c.mitigations = vec!["token".into()];
         c.seeds = vec![1];
@@ -121,6 +122,9 @@ fn a_hiring_cell_runs_with_the_fine_tuned_llm() {
         "selection_ratio",
         "selection_rate.culture.anglo",
         "borderline_selection_gap",
+        "pair_margin_gap",
+        "placebo_margin_gap",
+        "train.loss",
     ] {
         assert!(r.metrics[m].is_finite(), "{m}: {:?}", r.metrics);
     }

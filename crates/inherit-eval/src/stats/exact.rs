@@ -87,9 +87,18 @@ mod tests {
     #[test]
     fn fisher_equals_scipy() {
         // scipy 1.17.1: fisher_exact(table).pvalue.
-        close(fisher_exact([[8, 2], [1, 5]]).unwrap(), 0.034965034965034975);
-        close(fisher_exact([[3, 7], [9, 1]]).unwrap(), 0.019766611097880443);
-        close(fisher_exact([[0, 5], [5, 0]]).unwrap(), 0.007936507936507938);
+        close(
+            fisher_exact([[8, 2], [1, 5]]).unwrap(),
+            0.034965034965034975,
+        );
+        close(
+            fisher_exact([[3, 7], [9, 1]]).unwrap(),
+            0.019766611097880443,
+        );
+        close(
+            fisher_exact([[0, 5], [5, 0]]).unwrap(),
+            0.007936507936507938,
+        );
         close(fisher_exact([[2, 2], [2, 2]]).unwrap(), 1.0);
         assert!(fisher_exact([[0, 0], [0, 0]]).is_err());
     }

@@ -103,8 +103,7 @@ pub fn sign_flip_test(d: &[f64], seed: u64) -> Result<SignFlip> {
 /// approximation of the noncentral power function; slightly optimistic for very few
 /// pairs). NaN for fewer than two pairs or a non-finite `sd`.
 pub fn minimum_detectable_effect(sd: f64, n: usize, alpha: f64, power: f64) -> f64 {
-    if n < 2 || !sd.is_finite() || !(0.0 < alpha && alpha < 1.0) || !(0.0 < power && power < 1.0)
-    {
+    if n < 2 || !sd.is_finite() || !(0.0 < alpha && alpha < 1.0) || !(0.0 < power && power < 1.0) {
         return f64::NAN;
     }
     let Ok(t) = StudentsT::new(0.0, 1.0, (n - 1) as f64) else {
@@ -239,7 +238,9 @@ mod tests {
 
     #[test]
     fn many_pairs_use_a_seeded_monte_carlo() {
-        let d: Vec<f64> = (0..30).map(|i| if i % 3 == 0 { -1.0 } else { 1.0 }).collect();
+        let d: Vec<f64> = (0..30)
+            .map(|i| if i % 3 == 0 { -1.0 } else { 1.0 })
+            .collect();
         let a = sign_flip_test(&d, 7).unwrap();
         let b = sign_flip_test(&d, 7).unwrap();
         assert!(!a.exact);

@@ -164,9 +164,11 @@ pub fn label_log_scores(
             let order: Vec<usize> = labels
                 .iter()
                 .map(|l| {
-                    classifier.labels().iter().position(|c| c == l).ok_or_else(|| {
-                        Error::Unsupported(format!("the model has no `{l}` class"))
-                    })
+                    classifier
+                        .labels()
+                        .iter()
+                        .position(|c| c == l)
+                        .ok_or_else(|| Error::Unsupported(format!("the model has no `{l}` class")))
                 })
                 .collect::<Result<_>>()?;
             classifier

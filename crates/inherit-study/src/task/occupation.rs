@@ -22,7 +22,7 @@ use inherit_data::{OccupationSuite, OccupationSuiteParams};
 use inherit_eval::tasks::occupation::evaluate_occupation;
 use inherit_eval::{Reference, directional_bias_amplification};
 
-use super::{EvalInput, GroupPair, MetricInfo, Task, TaskData, Evaluation};
+use super::{EvalInput, Evaluation, GroupPair, MetricInfo, Task, TaskData};
 use crate::downstream::TrainedModel;
 use crate::error::{Error, Result};
 
@@ -105,11 +105,7 @@ impl Task for OccupationTask {
             .collect()
     }
 
-    fn evaluate(
-        &self,
-        model: &dyn TrainedModel,
-        input: &EvalInput<'_>,
-    ) -> Result<Evaluation> {
+    fn evaluate(&self, model: &dyn TrainedModel, input: &EvalInput<'_>) -> Result<Evaluation> {
         let mut labels: Vec<String> = input
             .train
             .examples

@@ -28,7 +28,7 @@ use inherit_augment::PromptSpec;
 use inherit_core::{BiasType, Example};
 use inherit_data::{SALARY_BANDS, SalarySuite, SalarySuiteParams, band_midpoint};
 
-use super::{EvalInput, GroupPair, MetricInfo, Task, TaskData, Evaluation};
+use super::{EvalInput, Evaluation, GroupPair, MetricInfo, Task, TaskData};
 use crate::downstream::TrainedModel;
 use crate::error::{Error, Result};
 
@@ -123,11 +123,7 @@ impl Task for SalaryTask {
             .collect()
     }
 
-    fn evaluate(
-        &self,
-        model: &dyn TrainedModel,
-        input: &EvalInput<'_>,
-    ) -> Result<Evaluation> {
+    fn evaluate(&self, model: &dyn TrainedModel, input: &EvalInput<'_>) -> Result<Evaluation> {
         let labels: Vec<String> = SALARY_BANDS.iter().map(|b| b.to_string()).collect();
         let classifier =
             crate::downstream::classifier_view(model, self, &labels).ok_or_else(|| {

@@ -34,7 +34,7 @@ use inherit_core::{BiasType, Dataset, Example, Lexicon};
 use inherit_data::{DataDir, Sst2Split};
 
 use super::toxicity::{balanced_split, default_data_dir, group_metrics};
-use super::{EvalInput, GroupPair, MetricInfo, Task, TaskData, Evaluation};
+use super::{EvalInput, Evaluation, GroupPair, MetricInfo, Task, TaskData};
 use crate::downstream::TrainedModel;
 use crate::error::{Error, Result};
 
@@ -181,11 +181,7 @@ impl Task for SentimentTask {
             .collect()
     }
 
-    fn evaluate(
-        &self,
-        model: &dyn TrainedModel,
-        input: &EvalInput<'_>,
-    ) -> Result<Evaluation> {
+    fn evaluate(&self, model: &dyn TrainedModel, input: &EvalInput<'_>) -> Result<Evaluation> {
         let labels = vec!["negative".to_owned(), "positive".to_owned()];
         let classifier =
             crate::downstream::classifier_view(model, self, &labels).ok_or_else(|| {

@@ -33,7 +33,7 @@ use inherit_core::{Axis, BiasType, Example, GenerationParams, Prompt};
 use inherit_data::{Culture, Gender, STORY_TOPICS, StorySuite, StorySuiteParams, story_prompt};
 use inherit_eval::tasks::story::{StoryLexicon, StoryReport, score_stories};
 
-use super::{EvalInput, GroupPair, MetricInfo, Task, TaskData, Evaluation};
+use super::{EvalInput, Evaluation, GroupPair, MetricInfo, Task, TaskData};
 use crate::downstream::TrainedModel;
 use crate::error::{Error, Result};
 
@@ -180,11 +180,7 @@ impl Task for StoryTask {
         Some((story_prompt(name, topic), example.text.clone()))
     }
 
-    fn evaluate(
-        &self,
-        model: &dyn TrainedModel,
-        input: &EvalInput<'_>,
-    ) -> Result<Evaluation> {
+    fn evaluate(&self, model: &dyn TrainedModel, input: &EvalInput<'_>) -> Result<Evaluation> {
         let generator = model.generator().ok_or_else(|| {
             Error::Unsupported(
                 "the story task needs a downstream model that writes text (e.g. \

@@ -50,7 +50,7 @@ use inherit_data::madlibs::{MADLIBS_TERMS, madlibs_group, madlibs_term, madlibs_
 use inherit_eval::{Metric, MetricFrame, Sample, SensitiveFeature};
 use rand::seq::SliceRandom;
 
-use super::{EvalInput, GroupPair, MetricInfo, Task, TaskData, Evaluation};
+use super::{EvalInput, Evaluation, GroupPair, MetricInfo, Task, TaskData};
 use crate::downstream::TrainedModel;
 use crate::error::{Error, Result};
 
@@ -275,11 +275,7 @@ impl Task for ToxicityTask {
             .collect()
     }
 
-    fn evaluate(
-        &self,
-        model: &dyn TrainedModel,
-        input: &EvalInput<'_>,
-    ) -> Result<Evaluation> {
+    fn evaluate(&self, model: &dyn TrainedModel, input: &EvalInput<'_>) -> Result<Evaluation> {
         let labels = vec![NON_TOXIC.to_owned(), TOXIC.to_owned()];
         let classifier =
             crate::downstream::classifier_view(model, self, &labels).ok_or_else(|| {
