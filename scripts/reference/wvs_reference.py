@@ -24,7 +24,7 @@ values_personas.rs assert:
 
 Run with Python 3.11.7 (no packages needed):
 
-    python3 scripts/reference/wvs_reference.py [DATA_DIR]
+    python3 scripts/reference/wvs_reference.py [DATA_DIR] [QUESTION_ID, default 4]
 """
 
 import json
@@ -145,12 +145,12 @@ def main():
               and by_id["jp"][q]["question_text"] == by_id["us"][q]["question_text"]]
     print("US rows that are Japan's rows (text and distribution):", len(copied), copied)
 
-    q = "1"
+    q = sys.argv[2] if len(sys.argv) > 2 else "4"
     print(f"question {q}: {by_id['us'][q]['question_text']!r}")
     dists = {c: normalised(by_id[c][q]) for c in by_id}
     for c in dists:
         print(f"  {c} raw {by_id[c][q]['distribution']} normalised {dists[c]!r}")
-    for a, b in [("us", "eg"), ("us", "ch"), ("us", "jp"), ("eg", "jp")]:
+    for a, b in [("us", "eg"), ("us", "ch"), ("us", "jp"), ("eg", "ch"), ("eg", "jp"), ("ch", "jp")]:
         d = js_distance(dists[a], dists[b])
         print(f"  1 - JSD({a}, {b}) = {1 - d!r} (distance {d!r}, divergence {d * d!r})")
 

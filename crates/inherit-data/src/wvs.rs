@@ -451,7 +451,10 @@ pub fn read_wvs_file(path: &Path, country: WvsCountry) -> Result<WvsFile> {
                 (line, field)
             } else {
                 let offset = offset_of(entry_text, e.line(), e.column());
-                (line_of(&text, start + offset), field_before(entry_text, offset))
+                (
+                    line_of(&text, start + offset),
+                    field_before(entry_text, offset),
+                )
             };
             parse_error(path, err_line, field, format!("invalid question: {e}"))
         })?;
@@ -505,7 +508,10 @@ pub fn read_wvs_file(path: &Path, country: WvsCountry) -> Result<WvsFile> {
                 path,
                 at("options"),
                 Some("options"),
-                format!("a question needs at least two options, got {}", options.len()),
+                format!(
+                    "a question needs at least two options, got {}",
+                    options.len()
+                ),
             ));
         }
         let distribution = if country.is_in_language(&parsed.question_text) {
@@ -568,7 +574,10 @@ fn distribution(
             shares: shares.len(),
         });
     }
-    if let Some(code) = shares.keys().find(|k| !options.iter().any(|o| o.code == **k)) {
+    if let Some(code) = shares
+        .keys()
+        .find(|k| !options.iter().any(|o| o.code == **k))
+    {
         return Err(SkipReason::UnknownOption {
             code: (*code).to_owned(),
         });
@@ -737,7 +746,10 @@ impl WvsSurvey {
 
     /// The distributions skipped for one country.
     pub fn skipped_of(&self, country: WvsCountry) -> Vec<&Skipped> {
-        self.skipped.iter().filter(|s| s.country == country).collect()
+        self.skipped
+            .iter()
+            .filter(|s| s.country == country)
+            .collect()
     }
 
     /// The number of skipped distributions per country and reason
