@@ -1,4 +1,5 @@
-//! Statistics for comparing conditions: t-tests, Mann–Whitney U, χ² tests,
+//! Statistics for comparing conditions: t-tests, Mann–Whitney U, Wilcoxon's signed-rank
+//! test (exact under sign flips), χ² tests,
 //! Holm–Bonferroni correction, effect sizes and bootstrap intervals. Distributions come
 //! from `statrs`; p-values equal scipy's on the fixtures in `tests/scipy.rs`.
 
@@ -8,6 +9,7 @@ pub mod effect;
 pub mod holm;
 pub mod mann_whitney;
 pub mod rank;
+pub mod signed_rank;
 pub mod ttest;
 
 pub use bootstrap::{BootstrapParams, Interval, bootstrap_ci};
@@ -16,6 +18,7 @@ pub use effect::{cohens_d, cohens_d_paired, cramers_v, hedges_g};
 pub use holm::holm_bonferroni;
 pub use mann_whitney::{MannWhitney, MwuMethod, mann_whitney_u};
 pub use rank::average_ranks;
+pub use signed_rank::{MAX_EXACT_SIGNED_RANK, SignedRank, wilcoxon_signed_rank};
 pub use ttest::{MeanCi, TTest, mean_ci, paired_t_test, student_t_test, welch_t_test};
 
 /// Arithmetic mean (NaN for no values).
