@@ -215,7 +215,11 @@ pub fn model_answers(
         out.push(QuestionAnswers {
             id: q.id.clone(),
             no_persona,
-            personas: populations.iter().map(|p| p.name.clone()).zip(dists).collect(),
+            personas: populations
+                .iter()
+                .map(|p| p.name.clone())
+                .zip(dists)
+                .collect(),
         });
     }
     Ok(ModelAnswers {
@@ -344,7 +348,10 @@ pub fn values_table(
             continue;
         };
         let a = by_id.get(q.id.as_str()).ok_or_else(|| {
-            Error::NoData(format!("`{}` has no answers to question {}", answers.model, q.id))
+            Error::NoData(format!(
+                "`{}` has no answers to question {}",
+                answers.model, q.id
+            ))
         })?;
         let mut dists = vec![&a.no_persona];
         for p in populations {

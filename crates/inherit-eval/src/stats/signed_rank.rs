@@ -139,7 +139,13 @@ mod tests {
     fn signed_rank_approximation_takes_over_for_large_samples() {
         // 500 alternating ±(i+1): W+ is close to its mean, p near 1; shifted, p tiny.
         let d: Vec<f64> = (0..500)
-            .map(|i| if i % 2 == 0 { (i + 1) as f64 } else { -((i + 1) as f64) })
+            .map(|i| {
+                if i % 2 == 0 {
+                    (i + 1) as f64
+                } else {
+                    -((i + 1) as f64)
+                }
+            })
             .collect();
         let t = wilcoxon_signed_rank(&d).unwrap();
         assert!(!t.exact && t.p_value > 0.9, "{t:?}");
