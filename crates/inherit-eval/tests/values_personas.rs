@@ -259,6 +259,15 @@ fn a_uniform_scorer_shows_no_persona_effect() {
     for (p, row) in table.rows[1..].iter().enumerate() {
         assert_eq!(row.own, Some(first.alignment[p]));
     }
+    // ... and exactly the uniform baseline, which on these files favours the United
+    // States (its answers are the most spread out).
+    assert_eq!(first.alignment, table.uniform);
+    assert_eq!(first.closest, "United States");
+    assert!(
+        table
+            .to_markdown()
+            .contains("| uniform answers (baseline) |")
+    );
 }
 
 #[test]

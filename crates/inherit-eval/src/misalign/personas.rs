@@ -257,6 +257,12 @@ pub struct ValuesTable {
     pub left_out: Vec<String>,
     /// The no-persona row first, then one row per population's persona.
     pub rows: Vec<ValuesRow>,
+    /// Mean `1 − JSD` of uniform answers with each population (aligned with
+    /// `populations`): what a model indifferent to its options scores. Populations whose
+    /// answers are spread out score higher here, so "closest" means more where a row
+    /// beats this baseline (on the shared WVS files uniform answers sit closest to the
+    /// United States).
+    pub uniform: Vec<f64>,
 }
 
 impl ValuesTable {
@@ -272,7 +278,8 @@ impl ValuesTable {
 
     /// The table as Markdown: one row per persona, one column per population (the
     /// persona's own population in bold), its own alignment and the closest population,
-    /// followed by a line on the questions used.
+    /// a last row with the uniform baseline, followed by a line on the questions left
+    /// out.
     pub fn to_markdown(&self) -> String {
         let mut s = format!(
             "Values alignment of `{}` (mean 1 − JSD over {} questions; 1 = the survey's \
@@ -306,6 +313,12 @@ impl ValuesTable {
             let own = row.own.map_or("–".to_owned(), |o| format!("{o:.3}"));
             let _ = writeln!(s, " {own} | {} |", row.closest);
         }
+        let _ = write!(s, "| uniform answers (baseline) |");
+        for u in &self.uniform {
+            let _ = write!(s, " {u:.3} |");
+        }
+        let closest = argmax(&self.uniform).map_or("–", |i| self.populations[i].name.as_str());
+        let _ = writeln!(s, " – | {closest} |");
         if !self.left_out.is_empty() {
             let _ = writeln!(
                 s,
@@ -338,6 +351,7 @@ pub fn values_table(
     let mut left_out = Vec::new();
     // rows[r][q][p]
     let mut per_row: Vec<Vec<Vec<f64>>> = vec![Vec::new(); populations.len() + 1];
+    let mut uniform_sum = vec![0.0; populations.len()];
     for q in questions {
         let Some(refs) = populations
             .iter()
@@ -369,6 +383,10 @@ pub fn values_table(
                 .collect::<Result<Vec<f64>>>()?;
             row.push(sims);
         }
+        let uniform = vec![1.0; q.options.len()];
+        for (sum, r) in uniform_sum.iter_mut().zip(&refs) {
+            *sum += 1.0 - js_distance(&uniform, r)?;
+        }
         question_ids.push(q.id.clone());
     }
     if question_ids.is_empty() {
@@ -384,9 +402,7 @@ pub fn values_table(
             let alignment: Vec<f64> = (0..populations.len())
                 .map(|p| per_question.iter().map(|q| q[p]).sum::<f64>() / n)
                 .collect();
-            let best = (0..populations.len())
-                .max_by(|&a, &b| alignment[a].total_cmp(&alignment[b]))
-                .unwrap_or(0);
+            let best = argmax(&alignment).unwrap_or(0);
             ValuesRow {
                 persona: (r > 0).then(|| populations[r - 1].name.clone()),
                 own: (r > 0).then(|| alignment[r - 1]),
@@ -402,7 +418,13 @@ pub fn values_table(
         question_ids,
         left_out,
         rows,
+        uniform: uniform_sum.into_iter().map(|s| s / n).collect(),
     })
+}
+
+/// The index of the largest value (the first on a tie); `None` for no values.
+fn argmax(values: &[f64]) -> Option<usize> {
+    (0..values.len()).reduce(|best, i| if values[i] > values[best] { i } else { best })
 }
 
 /// The paired change of one cell (persona × population) between two models.
