@@ -317,6 +317,16 @@ fn values_shift_finds_a_real_move_and_none_where_there_is_none() {
         table_of("x", &questions, &pops, |q, _| vec![0.0; q.options.len()])
     };
     assert!(values_shift(&uniform, &fewer, &params).is_err());
+    // A table edited out of shape is an error, not a panic.
+    let mut broken = uniform.clone();
+    broken.rows[2].per_question.pop();
+    assert!(values_shift(&broken, &uniform, &params).is_err());
+    // Questions are paired by id, so ids must be unique.
+    let mut twice = questions.clone();
+    twice.push(questions[0].clone());
+    let scorer = StandIn::new(&questions, &populations, |q, _| vec![0.0; q.options.len()]);
+    let answers = model_answers(&scorer, "x", &questions, &populations).unwrap();
+    assert!(values_table(&answers, &twice, &populations).is_err());
 }
 
 #[test]

@@ -342,6 +342,13 @@ pub fn values_table(
     if populations.is_empty() {
         return Err(Error::invalid("populations", "need at least one"));
     }
+    let mut ids = std::collections::BTreeSet::new();
+    if let Some(q) = questions.iter().find(|q| !ids.insert(q.id.as_str())) {
+        return Err(Error::invalid(
+            "questions",
+            format!("question id {:?} appears twice", q.id),
+        ));
+    }
     let by_id: BTreeMap<&str, &QuestionAnswers> = answers
         .questions
         .iter()
@@ -420,6 +427,22 @@ pub fn values_table(
         rows,
         uniform: uniform_sum.into_iter().map(|s| s / n).collect(),
     })
+}
+
+/// Checks that a table's per-question similarities match its questions and populations.
+fn check_shape(t: &ValuesTable) -> Result<()> {
+    Error::check_len("table rows", t.populations.len() + 1, t.rows.len())?;
+    for row in &t.rows {
+        Error::check_len(
+            "per-question rows",
+            t.question_ids.len(),
+            row.per_question.len(),
+        )?;
+        for q in &row.per_question {
+            Error::check_len("per-question similarities", t.populations.len(), q.len())?;
+        }
+    }
+    Ok(())
 }
 
 /// The index of the largest value (the first on a tie); `None` for no values.
@@ -522,6 +545,8 @@ pub fn values_shift(
     params: &BootstrapParams,
 ) -> Result<ValuesShift> {
     params.check()?;
+    check_shape(before)?;
+    check_shape(after)?;
     if before.populations != after.populations {
         return Err(Error::invalid(
             "after",
