@@ -13,6 +13,7 @@ use crate::holistic::{HOLISTIC_DESCRIPTORS_FILE, HolisticDescriptor, read_holist
 use crate::lexicons::{descriptor_lexicon, read_gender_pairs};
 use crate::text_sets::{MADLIBS_FILE, Sst2Split, read_madlibs, read_sst2};
 use crate::winobias::{WinoBiasFile, WinoBiasSentence, read_winobias, read_word_list};
+use crate::wvs::{WvsCountry, WvsFile, WvsSurvey, read_wvs_file};
 
 /// The environment variable naming the data directory.
 pub const DATA_DIR_ENV: &str = "INHERIT_DATA_DIR";
@@ -137,5 +138,21 @@ impl DataDir {
     /// HolisticBias descriptors as a lexicon (see [`descriptor_lexicon`]).
     pub fn holistic_lexicon(&self) -> Result<Lexicon> {
         Ok(descriptor_lexicon(&self.holistic_descriptors()?))
+    }
+
+    /// One country's World Values Survey file (`wvs/us_wvs.json`, ...).
+    pub fn wvs_file(&self, country: WvsCountry) -> Result<WvsFile> {
+        let dataset = format!("WVS {country}");
+        read_wvs_file(&self.file(&dataset, &country.relative_path())?, country)
+    }
+
+    /// The four World Values Survey files joined by question id (79 common ids in the
+    /// shared copies; see [`WvsSurvey`]).
+    pub fn wvs(&self) -> Result<WvsSurvey> {
+        let files = WvsCountry::ALL
+            .into_iter()
+            .map(|c| self.wvs_file(c))
+            .collect::<Result<Vec<_>>>()?;
+        WvsSurvey::from_files(files)
     }
 }

@@ -19,6 +19,7 @@ pub mod salary;
 pub mod story;
 pub mod text_sets;
 pub mod winobias;
+pub mod wvs;
 
 pub use bbq::{
     AnswerInfo, BbqCategory, BbqItem, BbqMetadata, BbqTarget, ContextCondition, QuestionPolarity,
@@ -44,4 +45,8 @@ pub use text_sets::{MADLIBS_LABELS, SST2_LABELS, Sst2Split, read_madlibs, read_s
 pub use winobias::{
     Mention, Stereotype, WinoBiasFile, WinoBiasSentence, WinoPart, WinoType, read_winobias,
     winobias_dataset,
+};
+pub use wvs::{
+    SkipReason, Skipped, WvsCountry, WvsDistribution, WvsEntry, WvsFile, WvsOption, WvsQuestion,
+    WvsSurvey, read_wvs_file,
 };

@@ -1,8 +1,8 @@
 //! Statistics for comparing conditions: t-tests, exact sign-flip, binomial and Fisher
-//! tests, Mann–Whitney U, χ² tests, Holm–Bonferroni correction, minimum detectable
-//! effects, effect sizes and (nested) bootstrap intervals. Distributions come from
-//! `statrs`; p-values equal scipy's on the fixtures in `tests/scipy.rs` and the unit
-//! tests.
+//! tests, Wilcoxon's signed-rank test (exact under sign flips), Mann–Whitney U, χ² tests,
+//! Holm–Bonferroni correction, minimum detectable effects, effect sizes and (nested)
+//! bootstrap intervals. Distributions come from `statrs`; p-values equal scipy's on the
+//! fixtures in `tests/scipy.rs` and the unit tests.
 
 pub mod bootstrap;
 pub mod chi2;
@@ -12,6 +12,7 @@ pub mod holm;
 pub mod mann_whitney;
 pub mod paired;
 pub mod rank;
+pub mod signed_rank;
 pub mod ttest;
 
 pub use bootstrap::{BootstrapParams, Interval, bootstrap_ci, nested_bootstrap_mean};
@@ -24,6 +25,7 @@ pub use paired::{
     PairedComparison, SignFlip, minimum_detectable_effect, paired_comparison, sign_flip_test,
 };
 pub use rank::average_ranks;
+pub use signed_rank::{MAX_EXACT_SIGNED_RANK, SignedRank, wilcoxon_signed_rank};
 pub use ttest::{MeanCi, TTest, mean_ci, paired_t_test, student_t_test, welch_t_test};
 
 /// Arithmetic mean (NaN for no values).
