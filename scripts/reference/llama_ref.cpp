@@ -9,7 +9,8 @@
 //   llama_ref forced MODEL IDS...                 teacher-forced: per position the
 //                                                 log-prob of the next id and the top-5
 //
-// Output is JSON on stdout. Log-probabilities are natural-log softmax of llama.cpp's
+// With LLAMA_REF_FLOAT set, the KV cache is f32 and flash attention off (for an f32 copy
+// of a model: llama.cpp as a float computation). Output is JSON on stdout. Log-probabilities are natural-log softmax of llama.cpp's
 // logits, computed here in double. One thread, so runs are reproducible.
 #include "ggml.h"
 #include "llama.h"
@@ -52,6 +53,13 @@ struct Model {
         cp.n_ubatch = n_ctx;
         cp.n_threads = 1;
         cp.n_threads_batch = 1;
+        if (getenv("LLAMA_REF_FLOAT")) {
+            // A float reference: f32 KV cache, no flash attention (with f32 weights, no
+            // 8-bit activations either).
+            cp.type_k = GGML_TYPE_F32;
+            cp.type_v = GGML_TYPE_F32;
+            cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+        }
         ctx = llama_init_from_model(model, cp);
         if (!ctx) { fprintf(stderr, "cannot create context\n"); exit(1); }
     }
