@@ -585,7 +585,10 @@ pub(crate) fn q6_k_values(ql_qh: &[u8]) -> [i8; QK_K] {
     let (ql, qh) = ql_qh.split_at(128);
     let mut q = [0i8; QK_K];
     for half in 0..2 {
-        let (ql, qh) = (&ql[half * 64..half * 64 + 64], &qh[half * 32..half * 32 + 32]);
+        let (ql, qh) = (
+            &ql[half * 64..half * 64 + 64],
+            &qh[half * 32..half * 32 + 32],
+        );
         let y = &mut q[half * 128..half * 128 + 128];
         for l in 0..32 {
             let six = |low: u8, shift: u32| ((low | (((qh[l] >> shift) & 3) << 4)) as i8) - 32;

@@ -232,7 +232,8 @@ impl Llama {
         let group = self.n_heads / self.n_kv_heads;
         let inv_freq: Vec<f64> = (0..head_dim / 2)
             .map(|i| {
-                let f = self.rope_freq_scale * self.rope_base.powf(-2.0 * i as f64 / head_dim as f64);
+                let f =
+                    self.rope_freq_scale * self.rope_base.powf(-2.0 * i as f64 / head_dim as f64);
                 match &self.rope_freq_factors {
                     Some(factors) => f / f64::from(factors[i]),
                     None => f,

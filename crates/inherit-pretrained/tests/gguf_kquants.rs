@@ -51,7 +51,10 @@ fn real_blocks_dequantise_to_ggmls_values_bit_for_bit() {
     for (ty, raw, want) in cases {
         let (block_len, block_bytes) = ty.block();
         assert_eq!(raw.len() as u64 % block_bytes, 0, "{ty:?}");
-        assert_eq!(want.len() as u64, raw.len() as u64 / block_bytes * block_len);
+        assert_eq!(
+            want.len() as u64,
+            raw.len() as u64 / block_bytes * block_len
+        );
         let got: Vec<u32> = dequantize(ty, &raw).iter().map(|v| v.to_bits()).collect();
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
             assert_eq!(
@@ -104,7 +107,10 @@ fn crafted_k_quant_files_are_typed_errors() {
     let mut w = Writer::default();
     w.tensor("blk.0.attn_k.weight", &[128, 2], 12, &[0; 144]);
     let e = err(&w);
-    assert!(e.contains("`blk.0.attn_k.weight`") && e.contains("not a multiple of 256"), "{e}");
+    assert!(
+        e.contains("`blk.0.attn_k.weight`") && e.contains("not a multiple of 256"),
+        "{e}"
+    );
     // Two Q6_K super-blocks announced, one present.
     let mut w = Writer::default();
     w.tensor("t", &[256, 2], 14, &[0; 210]);

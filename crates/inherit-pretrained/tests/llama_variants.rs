@@ -152,9 +152,7 @@ fn build(v: &Variant) -> (Writer, Weights) {
     }
     let out_norm = norm(99);
     w.tensor_f32("output_norm.weight", &[D as u64], &as_f32(&out_norm));
-    let output = v
-        .untied
-        .then(|| matrix(&mut w, "output.weight", VOCAB, D));
+    let output = v.untied.then(|| matrix(&mut w, "output.weight", VOCAB, D));
     if let Some(f) = &v.rope_factors {
         w.tensor_f32("rope_freqs.weight", &[(HD / 2) as u64], f);
     }
@@ -189,7 +187,11 @@ fn rope(head: &mut [f64], pos: usize, v: &Variant) {
     for i in 0..HD / 2 {
         let factor = v.rope_factors.as_ref().map_or(1.0, |f| f64::from(f[i]));
         let theta = pos as f64 * scale * BASE.powf(-2.0 * i as f64 / HD as f64) / factor;
-        let (a, b) = if v.qwen2 { (i, i + HD / 2) } else { (2 * i, 2 * i + 1) };
+        let (a, b) = if v.qwen2 {
+            (i, i + HD / 2)
+        } else {
+            (2 * i, 2 * i + 1)
+        };
         let (x0, x1) = (head[a], head[b]);
         head[a] = x0 * theta.cos() - x1 * theta.sin();
         head[b] = x0 * theta.sin() + x1 * theta.cos();
@@ -252,7 +254,12 @@ fn reference(w: &Weights, v: &Variant, tokens: &[u32]) -> Vec<Vec<f64>> {
         }
     }
     xs.iter()
-        .map(|x| matvec(w.output.as_ref().unwrap_or(&w.embed), &rms_norm(x, &w.out_norm)))
+        .map(|x| {
+            matvec(
+                w.output.as_ref().unwrap_or(&w.embed),
+                &rms_norm(x, &w.out_norm),
+            )
+        })
         .collect()
 }
 
@@ -263,10 +270,16 @@ fn parse(w: &Writer) -> Gguf {
 /// Our logits at every position: one prefill of all tokens (burn's `f32` product) and
 /// one token per step (the quantised product).
 fn ours(gguf: &Gguf, tokens: &[u32]) -> (LlamaConfig, Vec<Vec<f32>>, Vec<Vec<f32>>) {
-    assert!(tokens.len() > QUANT_MAX_ROWS, "the prefill must take the f32 path");
+    assert!(
+        tokens.len() > QUANT_MAX_ROWS,
+        "the prefill must take the f32 path"
+    );
     let config = LlamaConfig::from_gguf(gguf).unwrap_or_else(|e| panic!("{e}"));
     let model = Llama::from_gguf(gguf, &config, &Device::flex()).unwrap_or_else(|e| panic!("{e}"));
-    assert!(model.blocks.iter().all(|b| b.quant.is_some()), "quantised twins");
+    assert!(
+        model.blocks.iter().all(|b| b.quant.is_some()),
+        "quantised twins"
+    );
     let rows = |t: burn::tensor::Tensor<3>| -> Vec<Vec<f32>> {
         let v = t.into_data().try_to_vec::<f32>().unwrap();
         v.chunks_exact(VOCAB).map(<[f32]>::to_vec).collect()
@@ -428,7 +441,11 @@ fn unsupported_variants_are_refused_naming_the_key_or_tensor() {
     assert!(load_error(&w).contains("`blk.1.attn_k.bias`"));
 
     let (mut w, _) = build(&Variant::default());
-    w.tensor_f32("rope_freqs.weight", &[(HD / 2) as u64], &[1.0, 0.0, 1.0, 1.0]);
+    w.tensor_f32(
+        "rope_freqs.weight",
+        &[(HD / 2) as u64],
+        &[1.0, 0.0, 1.0, 1.0],
+    );
     assert!(load_error(&w).contains("`rope_freqs.weight`"));
     let (mut w, _) = build(&Variant::default());
     w.tensor_f32("rope_freqs.weight", &[HD as u64], &[1.0; HD]);

@@ -79,7 +79,10 @@ fn load(name: &str) -> Option<(SmolLm, serde_json::Value)> {
         path.display()
     );
     // Every projection of every block, and the output, multiplies from the file's blocks.
-    assert!(lm.model().blocks.iter().all(|b| b.quant.is_some()), "{name}");
+    assert!(
+        lm.model().blocks.iter().all(|b| b.quant.is_some()),
+        "{name}"
+    );
     assert!(lm.model().output_quant.is_some(), "{name}");
     Some((lm, golden))
 }
@@ -124,7 +127,12 @@ fn greedy(lm: &SmolLm, cases: &serde_json::Value, near_tie: f64) -> (usize, f64)
             }
             let id = step["id"].as_u64().unwrap() as u32;
             if lm.tokenizer().stop_ids().contains(&id) {
-                assert_eq!(generation.tokens.len(), j, "{}: stops at {j}", case["prompt"]);
+                assert_eq!(
+                    generation.tokens.len(),
+                    j,
+                    "{}: stops at {j}",
+                    case["prompt"]
+                );
                 compared += 1;
                 break;
             }
@@ -151,7 +159,12 @@ struct Forced {
 
 /// Our teacher-forced log-probabilities of the golden passage (one prefill) against
 /// llama.cpp's `steps`.
-fn forced(lm: &SmolLm, golden: &serde_json::Value, steps: &serde_json::Value, near_tie: f64) -> Forced {
+fn forced(
+    lm: &SmolLm,
+    golden: &serde_json::Value,
+    steps: &serde_json::Value,
+    near_tie: f64,
+) -> Forced {
     let token_ids = ids(&golden["forced"]["token_ids"]);
     let text = golden["forced"]["text"].as_str().unwrap();
     assert_eq!(token_ids[0], lm.score_prefix_id());
@@ -195,15 +208,25 @@ fn check(name: &str, min_float_steps: usize, min_quant_steps: usize) {
         "{name} vs llama.cpp float (F32 copy): greedy equal for {compared} steps before the \
          first near-ties (< {FLOAT_NEAR_TIE}); max |Δ logprob| {worst:.2e}"
     );
-    assert!(compared >= min_float_steps, "{name}: only {compared} float greedy steps");
-    assert!(worst <= FLOAT_TOLERANCE, "{name}: float greedy |Δ logprob| {worst}");
+    assert!(
+        compared >= min_float_steps,
+        "{name}: only {compared} float greedy steps"
+    );
+    assert!(
+        worst <= FLOAT_TOLERANCE,
+        "{name}: float greedy |Δ logprob| {worst}"
+    );
     let f = forced(&lm, &golden, &float["forced"], FLOAT_NEAR_TIE);
     eprintln!(
         "{name} vs llama.cpp float (F32 copy): teacher-forced max |Δ logprob| {:.2e}, mean {:.2e}; \
          top-1 equal at {} of {} positions",
         f.max, f.mean, f.top1_equal, f.clear
     );
-    assert!(f.max <= FLOAT_TOLERANCE, "{name}: float forced |Δ logprob| {}", f.max);
+    assert!(
+        f.max <= FLOAT_TOLERANCE,
+        "{name}: float forced |Δ logprob| {}",
+        f.max
+    );
     assert_eq!(f.top1_equal, f.clear, "{name}: float top-1 differs");
 
     let (compared, worst) = greedy(&lm, &golden["greedy"], QUANT_NEAR_TIE);
@@ -211,17 +234,34 @@ fn check(name: &str, min_float_steps: usize, min_quant_steps: usize) {
         "{name} vs llama.cpp on the file: greedy equal for {compared} steps before the first \
          near-ties (< {QUANT_NEAR_TIE}); max |Δ logprob| {worst:.4}"
     );
-    assert!(compared >= min_quant_steps, "{name}: only {compared} greedy steps compared");
-    assert!(worst <= QUANT_TOLERANCE, "{name}: greedy |Δ logprob| {worst}");
+    assert!(
+        compared >= min_quant_steps,
+        "{name}: only {compared} greedy steps compared"
+    );
+    assert!(
+        worst <= QUANT_TOLERANCE,
+        "{name}: greedy |Δ logprob| {worst}"
+    );
     let f = forced(&lm, &golden, &golden["forced"]["steps"], QUANT_CLEAR);
     eprintln!(
         "{name} vs llama.cpp on the file: teacher-forced max |Δ logprob| {:.4}, mean {:.4}; \
          top-1 equal at {} of {} clear positions",
         f.max, f.mean, f.top1_equal, f.clear
     );
-    assert!(f.max <= QUANT_TOLERANCE, "{name}: forced |Δ logprob| {}", f.max);
-    assert!(f.mean <= QUANT_MEAN_TOLERANCE, "{name}: forced mean |Δ logprob| {}", f.mean);
-    assert_eq!(f.top1_equal, f.clear, "{name}: top-1 differs at a clear position");
+    assert!(
+        f.max <= QUANT_TOLERANCE,
+        "{name}: forced |Δ logprob| {}",
+        f.max
+    );
+    assert!(
+        f.mean <= QUANT_MEAN_TOLERANCE,
+        "{name}: forced mean |Δ logprob| {}",
+        f.mean
+    );
+    assert_eq!(
+        f.top1_equal, f.clear,
+        "{name}: top-1 differs at a clear position"
+    );
 }
 
 #[test]

@@ -99,9 +99,7 @@ impl LlamaConfig {
             other => {
                 return Err(Error::weights(
                     gguf.path(),
-                    format!(
-                        "`general.architecture` = `{other}` is not supported (llama, qwen2)"
-                    ),
+                    format!("`general.architecture` = `{other}` is not supported (llama, qwen2)"),
                 ));
             }
         };
@@ -268,9 +266,10 @@ fn rope_freq_scale(gguf: &Gguf, a: &str) -> Result<f64> {
     };
     let factor = match ty {
         None | Some("none") => factor_of(&format!("{a}.rope.scale_linear"))?,
-        Some("linear") => Some(factor_of(&factor_key)?.ok_or_else(|| {
-            bad(format!("`{type_key}` = linear without `{factor_key}`"))
-        })?),
+        Some("linear") => Some(
+            factor_of(&factor_key)?
+                .ok_or_else(|| bad(format!("`{type_key}` = linear without `{factor_key}`")))?,
+        ),
         Some(other) => {
             return Err(bad(format!(
                 "`{type_key}` = `{other}`: only linear RoPE scaling (and Llama 3's \

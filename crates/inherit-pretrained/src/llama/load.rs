@@ -151,7 +151,9 @@ impl Llama {
                 if let Some(bad) = f.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
                     return Err(Error::weights(
                         gguf.path(),
-                        format!("tensor `rope_freqs.weight` holds {bad}, not a finite factor above 0"),
+                        format!(
+                            "tensor `rope_freqs.weight` holds {bad}, not a finite factor above 0"
+                        ),
                     ));
                 }
                 Some(Arc::from(f))

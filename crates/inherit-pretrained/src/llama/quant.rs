@@ -35,8 +35,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::gguf::{
-    Gguf, QK_K, TensorType, f16_at, k_scale_min, q4_k_values, q5_k_values, q5_values,
-    q6_k_values,
+    Gguf, QK_K, TensorType, f16_at, k_scale_min, q4_k_values, q5_k_values, q5_values, q6_k_values,
 };
 
 /// Weights per in-memory block.
@@ -626,7 +625,11 @@ mod tests {
             for r in 0..5 {
                 m.decode_row(r, &mut row);
                 let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&row), bits(&dense[r * 512..(r + 1) * 512]), "{ty:?} row {r}");
+                assert_eq!(
+                    bits(&row),
+                    bits(&dense[r * 512..(r + 1) * 512]),
+                    "{ty:?} row {r}"
+                );
             }
         }
     }

@@ -57,7 +57,6 @@ impl Writer {
     }
 }
 
-
 impl Writer {
     /// A string value.
     pub fn kv_str(&mut self, key: &str, value: &str) -> &mut Self {
