@@ -273,3 +273,30 @@ fn q4_k_m_matches_llama_cpp() {
 fn q6_k_matches_llama_cpp() {
     check("Q6_K", 49, 15);
 }
+
+/// The golden itself (runs without the model files): the files hold the block types this
+/// crate added (SmolLM2's Q4_K_M: 166 Q5_0, 16 Q4_K, 14 Q6_K, 15 Q8_0), and
+/// `llama-completion --temp 0` printed the greedy ids' text for every raw prompt.
+#[test]
+fn the_golden_covers_the_new_block_types_and_llama_completion_agrees() {
+    let g = golden();
+    let types = |name: &str| g["models"][name]["tensor_types"].clone();
+    assert_eq!(
+        types("Q4_K_M"),
+        serde_json::json!({"F32": 61, "Q4_K": 16, "Q5_0": 166, "Q6_K": 14, "Q8_0": 15})
+    );
+    assert_eq!(
+        types("Q6_K"),
+        serde_json::json!({"F32": 61, "Q6_K": 30, "Q8_0": 181})
+    );
+    let mut checked = 0;
+    for name in ["Q4_K_M", "Q6_K"] {
+        for case in g["models"][name]["greedy"].as_array().unwrap() {
+            if let Some(agrees) = case.get("llama_completion_agrees") {
+                assert_eq!(agrees, true, "{name}: {}", case["prompt"]);
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 6);
+}
