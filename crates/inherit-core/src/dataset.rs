@@ -105,6 +105,87 @@ impl Dataset {
         io::write_jsonl(path, &self.examples)
     }
 
+    /// Reads [`Example`]s from a Parquet file written by [`Dataset::write_parquet`] (or
+    /// any file with the same columns; feature `parquet`); the name is the file stem.
+    #[cfg(feature = "parquet")]
+    pub fn read_parquet(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let examples: Vec<Example> = crate::parquet::read(path)?;
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(Dataset::new(name, examples))
+    }
+
+    /// Writes the examples as a Parquet file, atomically (feature `parquet`; nested
+    /// fields as JSON text, see [`crate::parquet::write`]).
+    #[cfg(feature = "parquet")]
+    pub fn write_parquet(&self, path: impl AsRef<Path>) -> Result<()> {
+        crate::parquet::write(path, &self.examples)
+    }
+
+    /// Reads a Parquet table as Hugging Face datasets and pandas write it (text, label,
+    /// id and group columns per `spec`, as [`Dataset::read_csv`] maps them; numbers and
+    /// booleans taken as their text, `spec.options` unused; feature `parquet`). Errors
+    /// name the file, the 1-based row and the column.
+    #[cfg(feature = "parquet")]
+    pub fn read_parquet_columns(path: impl AsRef<Path>, spec: &CsvSpec) -> Result<Self> {
+        let path = path.as_ref();
+        let rows = crate::parquet::read_rows(path)?;
+        let source = path
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut examples = Vec::with_capacity(rows.len());
+        for (i, row) in rows.iter().enumerate() {
+            let line = i as u64 + 1;
+            let get = |col: &str| -> Result<String> {
+                match row.get(col) {
+                    None => Err(Error::parse(path, line, Some(col), "missing column")),
+                    Some(serde_json::Value::Null) => Ok(String::new()),
+                    Some(serde_json::Value::String(s)) => Ok(s.clone()),
+                    Some(v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => {
+                        Ok(v.to_string())
+                    }
+                    Some(other) => Err(Error::parse(
+                        path,
+                        line,
+                        Some(col),
+                        format!("expected a scalar, got {other}"),
+                    )),
+                }
+            };
+            let non_empty = |col: &str| -> Result<String> {
+                let v = get(col)?;
+                if v.trim().is_empty() {
+                    return Err(Error::parse(path, line, Some(col), "empty value"));
+                }
+                Ok(v)
+            };
+            let id = match &spec.id {
+                Some(col) => non_empty(col)?,
+                None => format!("{source}:{line}"),
+            };
+            let mut ex = Example::new(id, non_empty(&spec.text)?, Provenance::original(&source));
+            if let Some(col) = &spec.label {
+                ex.label = Some(non_empty(col)?.trim().to_owned());
+            }
+            for (axis, col) in &spec.groups {
+                let v = get(col)?;
+                if !v.trim().is_empty() {
+                    ex.groups.stated.insert(axis.clone(), v.trim().to_owned());
+                }
+            }
+            examples.push(ex);
+        }
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(Dataset::new(name, examples))
+    }
+
     /// Reads a CSV/TSV file with a header into a dataset, mapping columns per `spec`.
     pub fn read_csv(path: impl AsRef<Path>, spec: &CsvSpec) -> Result<Self> {
         let path = path.as_ref();

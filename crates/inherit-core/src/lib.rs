@@ -9,6 +9,8 @@ pub mod example;
 pub mod io;
 pub mod lexicon;
 pub mod model;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod provenance;
 pub mod rng;
 

@@ -106,6 +106,13 @@ fn scalar(path: &Path, line: u64, obj: &Value, field: &str) -> Result<String> {
 
 fn read_jsonl(path: &Path, source: &str) -> Result<Vec<Example>> {
     crate::read::read_json_lines(path, |obj: Value, line| {
+        from_object(path, source, line, &obj)
+    })
+}
+
+/// The example of one JSON object (a JSON line, or a Parquet row).
+fn from_object(path: &Path, source: &str, line: u64, obj: &Value) -> Result<Example> {
+    {
         if !obj.is_object() {
             return Err(parse_error(path, line, None, "expected a JSON object"));
         }
@@ -124,12 +131,23 @@ fn read_jsonl(path: &Path, source: &str) -> Result<Vec<Example>> {
             }
             None => return Err(parse_error(path, line, Some("hard_text"), "missing field")),
         };
-        let profession = profession_name(&scalar(path, line, &obj, "profession")?)
+        let profession = profession_name(&scalar(path, line, obj, "profession")?)
             .map_err(|m| parse_error(path, line, Some("profession"), m))?;
-        let gender = gender_name(&scalar(path, line, &obj, "gender")?)
+        let gender = gender_name(&scalar(path, line, obj, "gender")?)
             .map_err(|m| parse_error(path, line, Some("gender"), m))?;
         Ok(example(source, line, &text, profession, gender))
-    })
+    }
+}
+
+/// A Parquet export (`LabHC/bias_in_bios`'s `data/*.parquet`: `hard_text` string,
+/// `profession` and `gender` integers), row `n` as line `n`; other columns ignored.
+#[cfg(feature = "parquet")]
+fn read_parquet(path: &Path, source: &str) -> Result<Vec<Example>> {
+    inherit_core::parquet::read_rows(path)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| from_object(path, source, i as u64 + 1, &Value::Object(row)))
+        .collect()
 }
 
 fn read_delimited(path: &Path, source: &str, options: DelimitedOptions) -> Result<Vec<Example>> {
@@ -146,8 +164,9 @@ fn read_delimited(path: &Path, source: &str, options: DelimitedOptions) -> Resul
     Ok(out)
 }
 
-/// Reads a Bias in Bios export: JSON lines (`.jsonl`, `.json`), CSV (`.csv`) or TSV
-/// (`.tsv`, no quoting), chosen by extension. Returns a [`Dataset`] named
+/// Reads a Bias in Bios export: JSON lines (`.jsonl`, `.json`), CSV (`.csv`), TSV
+/// (`.tsv`, no quoting) or, with the `parquet` feature, Parquet (`.parquet`, the files
+/// the upstream `LabHC/bias_in_bios` dataset ships), chosen by extension. Returns a [`Dataset`] named
 /// `bias-in-bios` whose labels are profession names (`software_engineer`), with the
 /// gender stated and ids `file:line`.
 pub fn read_bias_in_bios(path: &Path) -> Result<Dataset> {
@@ -160,11 +179,23 @@ pub fn read_bias_in_bios(path: &Path) -> Result<Dataset> {
         "jsonl" | "json" => read_jsonl(path, &source)?,
         "csv" => read_delimited(path, &source, DelimitedOptions::default())?,
         "tsv" => read_delimited(path, &source, DelimitedOptions::tsv())?,
+        #[cfg(feature = "parquet")]
+        "parquet" => read_parquet(path, &source)?,
+        #[cfg(not(feature = "parquet"))]
+        "parquet" => {
+            return Err(Error::Core(inherit_core::Error::invalid(
+                "path",
+                format!(
+                    "{}: Parquet needs inherit-data's `parquet` feature",
+                    path.display()
+                ),
+            )));
+        }
         other => {
             return Err(Error::Core(inherit_core::Error::invalid(
                 "path",
                 format!(
-                    "{}: unknown extension {other:?}; expected .jsonl, .json, .csv or .tsv",
+                    "{}: unknown extension {other:?}; expected .jsonl, .json, .csv, .tsv or .parquet",
                     path.display()
                 ),
             )));

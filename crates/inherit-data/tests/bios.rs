@@ -131,10 +131,62 @@ fn malformed_exports_name_line_and_field() {
         msg.contains("bad.jsonl:2") && msg.contains("invalid JSON"),
         "{msg}"
     );
+    // A `.parquet` file that is not Parquet: a parse error naming it with the feature,
+    // a pointer to the feature without it.
     let parquet = dir.path().join("bios.parquet");
     std::fs::write(&parquet, "x").unwrap();
-    assert!(matches!(
-        read_bias_in_bios(&parquet),
-        Err(Error::Core(CoreError::InvalidParam { .. }))
-    ));
+    let err = read_bias_in_bios(&parquet);
+    if cfg!(feature = "parquet") {
+        assert!(
+            matches!(&err, Err(Error::Core(CoreError::Parse { .. }))),
+            "{err:?}"
+        );
+        assert!(err.unwrap_err().to_string().contains("bios.parquet"));
+    } else {
+        assert!(matches!(
+            err,
+            Err(Error::Core(CoreError::InvalidParam { .. }))
+        ));
+    }
+}
+
+/// The LabHC records of `bios_labhc.jsonl` as the upstream's Parquet stores them
+/// (`bios_labhc.parquet`, written by pyarrow through pandas with an index column and a
+/// categorical one: `scripts/reference/parquet_fixtures.py`).
+#[cfg(feature = "parquet")]
+#[test]
+fn labhc_parquet_with_integer_codes() {
+    let data = read_bias_in_bios(&fixture("bios_labhc.parquet")).unwrap();
+    assert_eq!(data.name, "bias-in-bios");
+    let got: Vec<(&str, &str, &str)> = data
+        .examples
+        .iter()
+        .map(|e| {
+            (
+                e.id.as_str(),
+                e.label.as_deref().unwrap(),
+                e.groups.value(&Axis::Gender).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("bios_labhc.parquet:1", "architect", "female"),
+            ("bios_labhc.parquet:2", "dentist", "male"),
+            ("bios_labhc.parquet:3", "nurse", "female"),
+            ("bios_labhc.parquet:4", "software_engineer", "male")
+        ]
+    );
+    assert_eq!(
+        data.examples[2].text,
+        "She works night shifts on the cardiac ward."
+    );
+}
+
+#[cfg(not(feature = "parquet"))]
+#[test]
+fn parquet_without_the_feature_says_which_feature() {
+    let err = read_bias_in_bios(&fixture("bios_labhc.parquet")).unwrap_err();
+    assert!(err.to_string().contains("`parquet` feature"), "{err}");
 }

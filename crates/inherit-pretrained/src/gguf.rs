@@ -1,6 +1,13 @@
 //! A reader for GGUF v2/v3 files (llama.cpp's weight format): header, metadata of every value
-//! type, tensor infos, alignment, and dequantisation of F32, F16, BF16, Q8_0, Q4_0 and Q4_1
-//! tensors to `f32`.
+//! type, tensor infos, alignment, and dequantisation to `f32` of F32, F16, BF16, the legacy
+//! quants Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0, and the K-quants Q4_K, Q5_K and Q6_K (what
+//! `llama-quantize` writes for Q4_K_M, Q5_K_M and Q6_K files).
+//!
+//! The block layouts are ggml's (`ggml/src/ggml-common.h`: `block_q5_0`, `block_q5_1`,
+//! `block_q4_K`, `block_q5_K`, `block_q6_K`), and the values are those of ggml's
+//! `dequantize_row_*` in `ggml/src/ggml-quants.c`, computed in the same order without
+//! fused multiply-adds, so they equal the `gguf` Python package's `dequantize` bit for bit
+//! (`tests/gguf_kquants.rs` pins them to blocks of real files).
 //!
 //! The whole file is read into memory and every length, count and offset in it is checked
 //! against the bytes actually present before anything is allocated, so a malformed or
@@ -94,7 +101,9 @@ impl Value {
     }
 }
 
-/// The storage type of a tensor (the ggml type ids this reader knows).
+/// The storage type of a tensor (the ggml type ids this reader knows), named as ggml
+/// names them.
+#[allow(non_camel_case_types)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TensorType {
     /// 32-bit float.
@@ -107,32 +116,98 @@ pub enum TensorType {
     Q4_1,
     /// Blocks of 32: an f16 scale and 32 signed bytes.
     Q8_0,
+    /// Blocks of 32: an f16 scale, 32 high bits and 32 low nibbles; `(q - 16) * d`.
+    Q5_0,
+    /// Blocks of 32: an f16 scale and minimum, 32 high bits and 32 low nibbles;
+    /// `q * d + m`.
+    Q5_1,
+    /// Super-blocks of 256: f16 `d` and `dmin`, eight 6-bit scales and minima of 32
+    /// weights each, 4-bit quants; `d * sc * q - dmin * m`.
+    Q4_K,
+    /// [`TensorType::Q4_K`] with a fifth bit per weight.
+    Q5_K,
+    /// Super-blocks of 256: 4 low bits, 2 high bits, sixteen 8-bit scales of 16 weights
+    /// each and an f16 `d`; `d * sc * (q - 32)`.
+    Q6_K,
     /// bfloat16.
     BF16,
 }
 
+/// Weights per K-quant super-block (ggml's `QK_K`).
+pub(crate) const QK_K: usize = 256;
+/// Bytes of packed 6-bit scales and minima in a Q4_K / Q5_K super-block (`K_SCALE_SIZE`).
+const K_SCALE_SIZE: usize = 12;
+
 impl TensorType {
-    fn from_id(id: u32) -> Option<Self> {
+    /// The type of a ggml type id, when this reader dequantises it.
+    pub fn from_id(id: u32) -> Option<Self> {
         Some(match id {
             0 => TensorType::F32,
             1 => TensorType::F16,
             2 => TensorType::Q4_0,
             3 => TensorType::Q4_1,
+            6 => TensorType::Q5_0,
+            7 => TensorType::Q5_1,
             8 => TensorType::Q8_0,
+            12 => TensorType::Q4_K,
+            13 => TensorType::Q5_K,
+            14 => TensorType::Q6_K,
             30 => TensorType::BF16,
             _ => return None,
         })
     }
 
+    /// ggml's type id.
+    pub fn id(self) -> u32 {
+        match self {
+            TensorType::F32 => 0,
+            TensorType::F16 => 1,
+            TensorType::Q4_0 => 2,
+            TensorType::Q4_1 => 3,
+            TensorType::Q5_0 => 6,
+            TensorType::Q5_1 => 7,
+            TensorType::Q8_0 => 8,
+            TensorType::Q4_K => 12,
+            TensorType::Q5_K => 13,
+            TensorType::Q6_K => 14,
+            TensorType::BF16 => 30,
+        }
+    }
+
     /// (elements per block, bytes per block).
-    pub(crate) fn block(self) -> (u64, u64) {
+    pub fn block(self) -> (u64, u64) {
         match self {
             TensorType::F32 => (1, 4),
             TensorType::F16 | TensorType::BF16 => (1, 2),
             TensorType::Q4_0 => (32, 18),
             TensorType::Q4_1 => (32, 20),
+            TensorType::Q5_0 => (32, 22),
+            TensorType::Q5_1 => (32, 24),
             TensorType::Q8_0 => (32, 34),
+            TensorType::Q4_K => (256, 144),
+            TensorType::Q5_K => (256, 176),
+            TensorType::Q6_K => (256, 210),
         }
+    }
+}
+
+/// ggml's name of a type id this reader does not dequantise (for error messages).
+fn unsupported_type_name(id: u32) -> &'static str {
+    match id {
+        4 | 5 => "Q4_2/Q4_3 (removed from ggml)",
+        9 => "Q8_1",
+        10 => "Q2_K",
+        11 => "Q3_K",
+        15 => "Q8_K",
+        16..=23 | 29 => "an IQ quant",
+        24 => "I8",
+        25 => "I16",
+        26 => "I32",
+        27 => "I64",
+        28 => "F64",
+        34 | 35 => "a ternary TQ quant",
+        39 => "MXFP4",
+        _ => "unknown",
     }
 }
 
@@ -243,7 +318,11 @@ impl Gguf {
             let ty = TensorType::from_id(type_id).ok_or_else(|| {
                 r.error(
                     at,
-                    format!("tensor `{name}` has unsupported type id {type_id}"),
+                    format!(
+                        "tensor `{name}` has unsupported type id {type_id} ({}); supported: \
+                         F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K",
+                        unsupported_type_name(type_id)
+                    ),
                 )
             })?;
             let offset = r.u64()?;
@@ -369,11 +448,11 @@ impl Gguf {
     }
 }
 
-/// Dequantises raw tensor bytes of type `ty` (whose length is a whole number of blocks).
+/// Dequantises raw tensor bytes of type `ty` (whose length is a whole number of blocks;
+/// a partial block at the end is ignored).
 pub fn dequantize(ty: TensorType, data: &[u8]) -> Vec<f32> {
     let (block_len, block_bytes) = ty.block();
     let mut out = Vec::with_capacity(data.len() / block_bytes as usize * block_len as usize);
-    let f16_at = |b: &[u8], i: usize| f16_to_f32(u16::from_le_bytes([b[i], b[i + 1]]));
     for b in data.chunks_exact(block_bytes as usize) {
         match ty {
             TensorType::F32 => out.push(f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
@@ -397,9 +476,129 @@ pub fn dequantize(ty: TensorType, data: &[u8]) -> Vec<f32> {
                 out.extend(qs.iter().map(|&q| f32::from(q & 0x0f) * d + m));
                 out.extend(qs.iter().map(|&q| f32::from(q >> 4) * d + m));
             }
+            TensorType::Q5_0 => {
+                let d = f16_at(b, 0);
+                let q = q5_values(&b[2..22]);
+                out.extend(q.iter().map(|&q| (i32::from(q) - 16) as f32 * d));
+            }
+            TensorType::Q5_1 => {
+                let (d, m) = (f16_at(b, 0), f16_at(b, 2));
+                let q = q5_values(&b[4..24]);
+                out.extend(q.iter().map(|&q| f32::from(q) * d + m));
+            }
+            TensorType::Q4_K | TensorType::Q5_K => {
+                let (d, dmin) = (f16_at(b, 0), f16_at(b, 2));
+                let scales: &[u8; K_SCALE_SIZE] = b[4..16].try_into().expect("12 bytes");
+                let q = if ty == TensorType::Q4_K {
+                    q4_k_values(&b[16..144])
+                } else {
+                    q5_k_values(&b[16..176])
+                };
+                for (j, sub) in q.chunks_exact(32).enumerate() {
+                    let (sc, m) = k_scale_min(j, scales);
+                    let (d1, m1) = (d * f32::from(sc), dmin * f32::from(m));
+                    out.extend(sub.iter().map(|&q| d1 * f32::from(q) - m1));
+                }
+            }
+            TensorType::Q6_K => {
+                let d = f16_at(b, 208);
+                let q = q6_k_values(&b[..208]);
+                for (j, sub) in q.chunks_exact(16).enumerate() {
+                    let scale = d * f32::from(b[192 + j] as i8);
+                    out.extend(sub.iter().map(|&q| scale * f32::from(q)));
+                }
+            }
         }
     }
     out
+}
+
+/// The f16 at byte `i` of `b`, as `f32`.
+pub(crate) fn f16_at(b: &[u8], i: usize) -> f32 {
+    f16_to_f32(u16::from_le_bytes([b[i], b[i + 1]]))
+}
+
+/// The 32 unsigned 5-bit quants of a Q5_0 / Q5_1 block from its `qh` (4 bytes, a
+/// little-endian `u32` whose bit `j` is element `j`'s fifth bit) and `qs` (16 bytes: byte
+/// `j` holds element `j` in its low nibble and element `j + 16` in its high one).
+pub(crate) fn q5_values(qh_qs: &[u8]) -> [u8; 32] {
+    let qh = u32::from_le_bytes([qh_qs[0], qh_qs[1], qh_qs[2], qh_qs[3]]);
+    let qs = &qh_qs[4..20];
+    let mut q = [0u8; 32];
+    for j in 0..16 {
+        let hi0 = ((qh >> j) & 1) as u8;
+        let hi1 = ((qh >> (j + 16)) & 1) as u8;
+        q[j] = (qs[j] & 0x0f) | (hi0 << 4);
+        q[j + 16] = (qs[j] >> 4) | (hi1 << 4);
+    }
+    q
+}
+
+/// Sub-block `j`'s (scale, minimum) of a Q4_K / Q5_K super-block: ggml's
+/// `get_scale_min_k4` (6 bits each, the high two bits of sub-blocks 4..8 packed into the
+/// top of bytes 0..8).
+pub(crate) fn k_scale_min(j: usize, q: &[u8; K_SCALE_SIZE]) -> (u8, u8) {
+    if j < 4 {
+        (q[j] & 63, q[j + 4] & 63)
+    } else {
+        (
+            (q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4),
+            (q[j + 4] >> 4) | ((q[j] >> 6) << 4),
+        )
+    }
+}
+
+/// The 256 4-bit quants of a Q4_K super-block from its `qs` (128 bytes: each 64 weights
+/// take 32 bytes, the first 32 weights in their low nibbles, the next 32 in the high ones).
+pub(crate) fn q4_k_values(qs: &[u8]) -> [u8; QK_K] {
+    let mut q = [0u8; QK_K];
+    for (c, chunk) in qs.chunks_exact(32).enumerate() {
+        for (l, &byte) in chunk.iter().enumerate() {
+            q[c * 64 + l] = byte & 0x0f;
+            q[c * 64 + 32 + l] = byte >> 4;
+        }
+    }
+    q
+}
+
+/// The 256 5-bit quants of a Q5_K super-block from its `qh` (32 bytes: bit `2c` of byte
+/// `l` is the fifth bit of weight `64c + l`, bit `2c + 1` that of weight `64c + 32 + l`)
+/// and `qs` (128 bytes, laid out as in Q4_K).
+pub(crate) fn q5_k_values(qh_qs: &[u8]) -> [u8; QK_K] {
+    let (qh, qs) = qh_qs.split_at(32);
+    let mut q = q4_k_values(qs);
+    for c in 0..4 {
+        for l in 0..32 {
+            q[c * 64 + l] |= ((qh[l] >> (2 * c)) & 1) << 4;
+            q[c * 64 + 32 + l] |= ((qh[l] >> (2 * c + 1)) & 1) << 4;
+        }
+    }
+    q
+}
+
+/// The 256 signed 6-bit quants (`q - 32`, in -32..=31) of a Q6_K super-block from its
+/// `ql` (128 bytes) and `qh` (64 bytes): per half of 128 weights, `ql` bytes `l` and
+/// `l + 32` give the low nibbles of weights `l`, `l + 32` (low nibble) and `l + 64`,
+/// `l + 96` (high nibble), and bits `0-1`, `2-3`, `4-5`, `6-7` of `qh` byte `l` their
+/// high two bits.
+pub(crate) fn q6_k_values(ql_qh: &[u8]) -> [i8; QK_K] {
+    let (ql, qh) = ql_qh.split_at(128);
+    let mut q = [0i8; QK_K];
+    for half in 0..2 {
+        let (ql, qh) = (
+            &ql[half * 64..half * 64 + 64],
+            &qh[half * 32..half * 32 + 32],
+        );
+        let y = &mut q[half * 128..half * 128 + 128];
+        for l in 0..32 {
+            let six = |low: u8, shift: u32| ((low | (((qh[l] >> shift) & 3) << 4)) as i8) - 32;
+            y[l] = six(ql[l] & 0x0f, 0);
+            y[l + 32] = six(ql[l + 32] & 0x0f, 2);
+            y[l + 64] = six(ql[l] >> 4, 4);
+            y[l + 96] = six(ql[l + 32] >> 4, 6);
+        }
+    }
+    q
 }
 
 /// Converts IEEE 754 half-precision bits to `f32` (subnormals, infinities and NaN included).

@@ -1,8 +1,15 @@
-//! The llama architecture (SmolLM2, Llama 2/3, ...) as a burn module, built from a GGUF file.
+//! The llama architecture (SmolLM2, Llama 2/3, Qwen2, ...) as a burn module, built from a
+//! GGUF file.
 //!
 //! Pre-norm decoder blocks with RMSNorm, grouped-query attention with rotary position
 //! embeddings, a SwiGLU feed-forward layer and (when the file has no `output.weight`) an
-//! output projection tied to the token embedding. Quantised weights are dequantised to
+//! output projection tied to the token embedding. The variants, each read from the GGUF
+//! metadata ([`LlamaConfig::from_gguf`]; what is not listed is refused with an error
+//! naming the key): Llama 3.1/3.2's RoPE frequency factors (the tensor
+//! `rope_freqs.weight`, dividing each frequency), linear RoPE scaling
+//! (`{arch}.rope.scaling.type = linear`), Qwen2's biases on the query, key and value
+//! projections (`general.architecture = qwen2`, whose `attn_q`/`attn_k` rows are stored
+//! unpermuted), and an untied `output.weight`. Quantised weights are dequantised to
 //! `f32` once, at load; the module is an ordinary burn [`Module`], so it loads on an
 //! autodiff device (`device.autodiff()`) as well and can be fine-tuned.
 //!
@@ -26,7 +33,7 @@ mod load;
 mod positions;
 mod quant;
 
-pub use config::{LlamaConfig, MAX_CONTEXT, MAX_FF, MAX_LAYERS, MAX_VOCAB, MAX_WIDTH};
+pub use config::{Arch, LlamaConfig, MAX_CONTEXT, MAX_FF, MAX_LAYERS, MAX_VOCAB, MAX_WIDTH};
 use kv_cache::CacheSlot;
 pub use kv_cache::KvCache;
 pub(crate) use load::transpose;
@@ -72,7 +79,8 @@ impl RmsNorm {
 pub struct Block {
     /// Norm before attention.
     pub attn_norm: RmsNorm,
-    /// Fused query, key and value projection (query and key columns in rotate-half order).
+    /// Fused query, key and value projection (query and key columns in rotate-half order;
+    /// with a bias for Qwen2).
     pub wqkv: Linear,
     /// Attention output projection.
     pub wo: Linear,
@@ -119,6 +127,12 @@ pub struct Llama {
     pub n_kv_heads: usize,
     /// RoPE frequency base.
     pub rope_base: f64,
+    /// RoPE position scale ([`LlamaConfig::rope_freq_scale`]).
+    pub rope_freq_scale: f64,
+    /// Per-frequency divisors of the rotation angles (`head_dim / 2` of them, from the
+    /// GGUF tensor `rope_freqs.weight`: Llama 3.1/3.2's RoPE scaling), or `None`.
+    #[module(skip)]
+    pub rope_freq_factors: Option<Arc<[f32]>>,
     /// The output projection (or the tied embedding) in its quantised blocks, for
     /// decoding steps on the CPU.
     #[module(skip)]
@@ -216,7 +230,17 @@ impl Llama {
         let device = self.embed.weight.device();
         let head_dim = self.embed.weight.dims()[1] / self.n_heads;
         let group = self.n_heads / self.n_kv_heads;
-        let (cos, sin) = rope_tables(pad, past, seq, head_dim, self.rope_base, &device);
+        let inv_freq: Vec<f64> = (0..head_dim / 2)
+            .map(|i| {
+                let f =
+                    self.rope_freq_scale * self.rope_base.powf(-2.0 * i as f64 / head_dim as f64);
+                match &self.rope_freq_factors {
+                    Some(factors) => f / f64::from(factors[i]),
+                    None => f,
+                }
+            })
+            .collect();
+        let (cos, sin) = rope_tables(pad, past, seq, &inv_freq, &device);
         StepContext {
             cos,
             sin,
@@ -331,10 +355,14 @@ impl Llama {
     }
 }
 
-/// `linear(x)`, on the quantised twin when [`quant_product`] takes it.
+/// `linear(x)`, on the quantised twin (plus the layer's bias) when [`quant_product`]
+/// takes it.
 fn project(linear: &Linear, quant: Option<&QuantMatrix>, x: Tensor<3>) -> Tensor<3> {
     match quant_product(quant, &x) {
-        Some(y) => y,
+        Some(y) => match &linear.bias {
+            Some(bias) => y + bias.val().unsqueeze(),
+            None => y,
+        },
         None => linear.forward(x),
     }
 }

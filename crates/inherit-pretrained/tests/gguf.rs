@@ -2,63 +2,11 @@
 //! type (values computed by hand in the comments), and truncated or corrupted copies, which
 //! must give typed errors rather than panics or huge allocations.
 
+mod gguf_writer;
+
+use gguf_writer::{Writer, string};
 use inherit_pretrained::Error;
 use inherit_pretrained::gguf::{Gguf, TensorType, Value, f16_to_f32};
-
-/// A minimal GGUF v3 writer.
-#[derive(Default)]
-struct Writer {
-    kv: Vec<u8>,
-    n_kv: u64,
-    infos: Vec<u8>,
-    data: Vec<u8>,
-    n_tensors: u64,
-}
-
-fn string(out: &mut Vec<u8>, s: &str) {
-    out.extend((s.len() as u64).to_le_bytes());
-    out.extend(s.as_bytes());
-}
-
-impl Writer {
-    fn kv(&mut self, key: &str, ty: u32, value: &[u8]) -> &mut Self {
-        string(&mut self.kv, key);
-        self.kv.extend(ty.to_le_bytes());
-        self.kv.extend(value);
-        self.n_kv += 1;
-        self
-    }
-
-    fn tensor(&mut self, name: &str, dims: &[u64], ty: u32, bytes: &[u8]) -> &mut Self {
-        while !self.data.len().is_multiple_of(32) {
-            self.data.push(0);
-        }
-        string(&mut self.infos, name);
-        self.infos.extend((dims.len() as u32).to_le_bytes());
-        for d in dims {
-            self.infos.extend(d.to_le_bytes());
-        }
-        self.infos.extend(ty.to_le_bytes());
-        self.infos.extend((self.data.len() as u64).to_le_bytes());
-        self.data.extend(bytes);
-        self.n_tensors += 1;
-        self
-    }
-
-    fn bytes(&self) -> Vec<u8> {
-        let mut out = b"GGUF".to_vec();
-        out.extend(3u32.to_le_bytes());
-        out.extend(self.n_tensors.to_le_bytes());
-        out.extend(self.n_kv.to_le_bytes());
-        out.extend(&self.kv);
-        out.extend(&self.infos);
-        while !out.len().is_multiple_of(32) {
-            out.push(0);
-        }
-        out.extend(&self.data);
-        out
-    }
-}
 
 const F16_HALF: [u8; 2] = 0x3800u16.to_le_bytes(); // 0.5
 const F16_MINUS_ONE: [u8; 2] = 0xbc00u16.to_le_bytes(); // -1.0

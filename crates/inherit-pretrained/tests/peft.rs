@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use burn::tensor::Device;
-use inherit_pretrained::llama::LlamaConfig;
+use inherit_pretrained::llama::{Arch, LlamaConfig};
 use inherit_pretrained::lora::LoraLinear;
 use inherit_pretrained::peft::{self, CONFIG_FILE, WEIGHTS_FILE};
 use inherit_pretrained::{Error, LayerSelection, LoraAdapters, LoraConfig, LoraTarget};
@@ -21,6 +21,8 @@ fn smollm2() -> LlamaConfig {
         rms_eps: 1e-5,
         rope_base: 100_000.0,
         context: 8192,
+        arch: Arch::Llama,
+        rope_freq_scale: 1.0,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Building a [`Llama`] from a GGUF file: dequantised tensors, llama.cpp's RoPE row
-//! permutation undone, q/k/v and gate/up fused into one matrix each.
+//! permutation undone (llama only), q/k/v (and their biases) and gate/up fused into one
+//! matrix each, Llama 3's `rope_freqs.weight`.
 
 use std::sync::Arc;
 
@@ -13,10 +14,18 @@ use crate::gguf::Gguf;
 
 impl Llama {
     /// Builds the model from a GGUF file's tensors on `device`.
+    ///
+    /// Bias tensors other than Qwen2's (or a llama file's) `blk.N.attn_{q,k,v}.bias`, and
+    /// tensors the architecture does not use that would change its output, are refused
+    /// with an error naming them rather than ignored.
     pub fn from_gguf(gguf: &Gguf, config: &LlamaConfig, device: &Device) -> Result<Self> {
         let d = config.d_model;
         let hd = config.head_dim();
         let kv = config.n_kv_heads * hd;
+        check_tensor_names(gguf, config)?;
+        let permuted = config.arch.permuted_qk();
+        // The RoPE row permutation of attn_q / attn_k, where the converter applied it.
+        let perm = |heads: usize| permuted.then_some(heads);
         // Loads row-major `[d_out, d_in]` GGUF matrices (rows = output features), undoing
         // the RoPE row permutation where `heads` is given.
         let rows = |name: &str, d_in: usize, d_out: usize, heads: Option<usize>| {
@@ -72,8 +81,8 @@ impl Llama {
             let p = |s: &str| format!("blk.{i}.{s}.weight");
             let block_quant = match (
                 stacked(vec![
-                    quant(&p("attn_q"), d, d, Some(config.n_heads))?,
-                    quant(&p("attn_k"), d, kv, Some(config.n_kv_heads))?,
+                    quant(&p("attn_q"), d, d, perm(config.n_heads))?,
+                    quant(&p("attn_k"), d, kv, perm(config.n_kv_heads))?,
                     quant(&p("attn_v"), d, kv, None)?,
                 ]),
                 quant(&p("attn_output"), d, d, None)?,
@@ -91,14 +100,19 @@ impl Llama {
                 })),
                 _ => None,
             };
-            let q = rows(&p("attn_q"), d, d, Some(config.n_heads))?;
-            let k = rows(&p("attn_k"), d, kv, Some(config.n_kv_heads))?;
+            let q = rows(&p("attn_q"), d, d, perm(config.n_heads))?;
+            let k = rows(&p("attn_k"), d, kv, perm(config.n_kv_heads))?;
             let v = rows(&p("attn_v"), d, kv, None)?;
+            let mut wqkv = linear(vec![q, k, v], d);
+            wqkv.bias = qkv_bias(gguf, config, i)?.map(|b| {
+                let n = b.len();
+                Param::from_tensor(Tensor::from_data(TensorData::new(b, [n]), device))
+            });
             let gate = rows(&p("ffn_gate"), d, config.d_ff, None)?;
             let up = rows(&p("ffn_up"), d, config.d_ff, None)?;
             blocks.push(Block {
                 attn_norm: norm(&p("attn_norm"))?,
-                wqkv: linear(vec![q, k, v], d),
+                wqkv,
                 wo: linear(vec![rows(&p("attn_output"), d, d, None)?], d),
                 ffn_norm: norm(&p("ffn_norm"))?,
                 gate_up: linear(vec![gate, up], d),
@@ -130,7 +144,24 @@ impl Llama {
             "token_embd.weight"
         };
         let output_quant = quant(output_name, d, config.vocab, None)?.map(Arc::new);
+        let rope_freq_factors = match gguf.tensors.get("rope_freqs.weight") {
+            None => None,
+            Some(_) => {
+                let f = load(gguf, "rope_freqs.weight", &[hd / 2])?;
+                if let Some(bad) = f.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+                    return Err(Error::weights(
+                        gguf.path(),
+                        format!(
+                            "tensor `rope_freqs.weight` holds {bad}, not a finite factor above 0"
+                        ),
+                    ));
+                }
+                Some(Arc::from(f))
+            }
+        };
         Ok(Llama {
+            rope_freq_scale: config.rope_freq_scale,
+            rope_freq_factors,
             output_quant,
             embed,
             blocks,
@@ -141,6 +172,85 @@ impl Llama {
             rope_base: config.rope_base,
         })
     }
+}
+
+/// Block `layer`'s fused q/k/v bias (queries in rotate-half order), when the file has
+/// one: required for Qwen2, optional (all three or none) for llama.
+fn qkv_bias(gguf: &Gguf, config: &LlamaConfig, layer: usize) -> Result<Option<Vec<f32>>> {
+    let name = |s: &str| format!("blk.{layer}.attn_{s}.bias");
+    let present = ["q", "k", "v"].map(|s| gguf.tensors.contains_key(&name(s)));
+    if !config.arch.qkv_bias() && present == [false; 3] {
+        return Ok(None);
+    }
+    if let Some(i) = present.iter().position(|p| !p) {
+        let missing = name(["q", "k", "v"][i]);
+        return Err(Error::weights(
+            gguf.path(),
+            format!(
+                "missing tensor `{missing}` ({} needs biases on all of q, k and v)",
+                if config.arch.qkv_bias() {
+                    "general.architecture = qwen2"
+                } else {
+                    "a file with a bias on one of them"
+                }
+            ),
+        ));
+    }
+    let hd = config.head_dim();
+    let kv = config.n_kv_heads * hd;
+    let mut q = load(gguf, &name("q"), &[config.d_model])?;
+    let mut k = load(gguf, &name("k"), &[kv])?;
+    if config.arch.permuted_qk() {
+        q = unpermute_rope_rows(&q, config.n_heads, hd, 1);
+        k = unpermute_rope_rows(&k, config.n_kv_heads, hd, 1);
+    }
+    let v = load(gguf, &name("v"), &[kv])?;
+    Ok(Some([q, k, v].concat()))
+}
+
+/// Refuses tensors the decoder would silently ignore: biases other than q/k/v's, and
+/// anything that is not one of the llama tensors.
+fn check_tensor_names(gguf: &Gguf, config: &LlamaConfig) -> Result<()> {
+    const BLOCK: [&str; 12] = [
+        "attn_norm.weight",
+        "attn_q.weight",
+        "attn_k.weight",
+        "attn_v.weight",
+        "attn_q.bias",
+        "attn_k.bias",
+        "attn_v.bias",
+        "attn_output.weight",
+        "ffn_norm.weight",
+        "ffn_gate.weight",
+        "ffn_up.weight",
+        "ffn_down.weight",
+    ];
+    const TOP: [&str; 4] = [
+        "token_embd.weight",
+        "output_norm.weight",
+        "output.weight",
+        "rope_freqs.weight",
+    ];
+    for name in gguf.tensors.keys() {
+        let known = TOP.contains(&name.as_str())
+            || name
+                .strip_prefix("blk.")
+                .and_then(|rest| rest.split_once('.'))
+                .is_some_and(|(layer, t)| {
+                    layer.parse::<usize>().is_ok_and(|l| l < config.n_layers) && BLOCK.contains(&t)
+                });
+        if !known {
+            return Err(Error::weights(
+                gguf.path(),
+                format!(
+                    "tensor `{name}` is not part of the {} decoder this crate runs \
+                     (unsupported variant)",
+                    config.arch.name()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Loads a tensor whose GGUF dims must equal `dims` (innermost first).

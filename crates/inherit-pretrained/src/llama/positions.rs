@@ -5,19 +5,17 @@
 use burn::tensor::{Device, Tensor, TensorData};
 
 /// cos and sin tables `[batch, 1, S, head_dim]` for the new positions of each row
-/// (position = cache column minus the row's padding; padding columns get position 0).
+/// (position = cache column minus the row's padding; padding columns get position 0);
+/// `inv_freq` holds the `head_dim / 2` angular frequencies.
 pub(super) fn rope_tables(
     pad: &[usize],
     past: usize,
     seq: usize,
-    head_dim: usize,
-    base: f64,
+    inv_freq: &[f64],
     device: &Device,
 ) -> (Tensor<4>, Tensor<4>) {
-    let half = head_dim / 2;
-    let inv_freq: Vec<f64> = (0..half)
-        .map(|i| base.powf(-2.0 * i as f64 / head_dim as f64))
-        .collect();
+    let half = inv_freq.len();
+    let head_dim = 2 * half;
     let n = pad.len() * seq * head_dim;
     let (mut cos, mut sin) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for &p in pad {

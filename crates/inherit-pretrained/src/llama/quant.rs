@@ -4,8 +4,8 @@
 //! weight matrix: the product is bound by the bytes of weight it reads, not by arithmetic.
 //! The burn [`Linear`](burn::nn::Linear) layers hold the weights dequantised to `f32`
 //! (4 bytes per weight, what training and long prefills want); [`QuantMatrix`] keeps the
-//! same weights in their ggml blocks (Q4_1: 20 bytes per 32 weights, 0.625 bytes per
-//! weight; Q8_0: 1.06) and multiplies by decoding one row of blocks at a time (in
+//! same weights in blocks of 32 (Q4_1: 16 bytes of nibbles and two `f32`, 0.75 bytes per
+//! weight; Q8_0: 1.125) and multiplies by decoding one row of blocks at a time (in
 //! registers for a single input row, into a small `f32` buffer shared by several), on
 //! every core (rayon) and with AVX2/FMA where the CPU has them. The
 //! decoded weights are bit for bit those of [`crate::gguf::dequantize`]; only the order
@@ -14,183 +14,118 @@
 //! Block layouts (ggml's `block_q4_0`, `block_q4_1`, `block_q8_0`): an f16 scale `d`
 //! (Q4_1: then an f16 minimum `m`), then the quants; in the 4-bit types byte `i` holds
 //! element `i` in its low nibble and element `i + 16` in its high one.
+//!
+//! The other GGUF block types are repacked at load into one of five in-memory layouts
+//! (a [`Kind`]) of 32 weights a block, with the weight computed by the same `f32`
+//! operations as ggml's `dequantize_row_*` (so still bit for bit):
+//!
+//! | file type | layout | weight |
+//! |---|---|---|
+//! | Q4_0 | nibbles | `(q - 8) * d` |
+//! | Q4_1; Q4_K (each 32-weight sub-block, `d = d·sc`, `m = -(dmin·m)`) | nibbles + minimum | `q * d + m` |
+//! | Q8_0; Q5_0 (`q - 16` stored) | signed bytes | `q * d` |
+//! | Q5_1; Q5_K (sub-blocks as Q4_K) | unsigned bytes + minimum | `q * d + m` |
+//! | Q6_K (`d·sc` per 16 weights, `q - 32` stored) | signed bytes, two scales | `q * d_half` |
+//!
+//! (`q * d + (-m1)` rounds as ggml's `d1 * q - m1` does: negation is exact.) A matrix
+//! stacked from tensors of different types (llama-quantize's mixes give `attn_v` another
+//! type than `attn_q`) keeps one part per type.
 
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::gguf::{Gguf, TensorType, f16_to_f32};
+use crate::gguf::{
+    Gguf, QK_K, TensorType, f16_at, k_scale_min, q4_k_values, q5_k_values, q5_values, q6_k_values,
+};
 
-/// Weights per ggml block.
+/// Weights per in-memory block.
 const BLOCK: usize = 32;
 
 /// Output rows per parallel task.
 const ROWS_PER_TASK: usize = 32;
 
-/// The block types [`QuantMatrix`] multiplies directly.
+/// The in-memory block layouts [`QuantMatrix`] multiplies from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    /// `(q - 8) * d`.
+    /// Nibbles, `(q - 8) * d` (Q4_0).
     Q4_0,
-    /// `q * d + m`.
+    /// Nibbles and a minimum, `q * d + m` (Q4_1, Q4_K).
     Q4_1,
-    /// `q * d`, `q` signed.
+    /// Signed bytes, `q * d` (Q8_0, Q5_0).
     Q8_0,
+    /// Unsigned bytes and a minimum, `q * d + m` (Q5_1, Q5_K).
+    U8Min,
+    /// Signed bytes with one scale per 16 weights, `q * d[i / 16]` (Q6_K).
+    I8Half,
 }
 
 impl Kind {
     fn of(ty: TensorType) -> Option<Kind> {
         match ty {
             TensorType::Q4_0 => Some(Kind::Q4_0),
-            TensorType::Q4_1 => Some(Kind::Q4_1),
-            TensorType::Q8_0 => Some(Kind::Q8_0),
-            _ => None,
+            TensorType::Q4_1 | TensorType::Q4_K => Some(Kind::Q4_1),
+            TensorType::Q8_0 | TensorType::Q5_0 => Some(Kind::Q8_0),
+            TensorType::Q5_1 | TensorType::Q5_K => Some(Kind::U8Min),
+            TensorType::Q6_K => Some(Kind::I8Half),
+            TensorType::F32 | TensorType::F16 | TensorType::BF16 => None,
         }
     }
 
-    /// Bytes of quants per block (after the f16 scale and, for Q4_1, the f16 minimum).
+    /// Bytes of quants per block.
     fn quant_bytes(self) -> usize {
         match self {
             Kind::Q4_0 | Kind::Q4_1 => 16,
-            Kind::Q8_0 => 32,
+            Kind::Q8_0 | Kind::U8Min | Kind::I8Half => 32,
         }
+    }
+
+    /// Scales per block.
+    fn scales(self) -> usize {
+        if self == Kind::I8Half { 2 } else { 1 }
+    }
+
+    /// Whether blocks carry a minimum.
+    fn has_min(self) -> bool {
+        matches!(self, Kind::Q4_1 | Kind::U8Min)
     }
 }
 
-/// A `[rows, cols]` weight matrix (rows = output features) in ggml blocks along `cols`.
+/// Consecutive rows of one [`Kind`].
 #[derive(Debug, Clone)]
-pub struct QuantMatrix {
+struct Part {
     kind: Kind,
     rows: usize,
-    cols: usize,
-    /// Per block, its scale `d` as `f32`.
+    /// Per block, its scale(s) `d` as `f32`.
     scales: Vec<f32>,
-    /// Per block, its minimum `m` (Q4_1 only; empty otherwise).
+    /// Per block, its minimum `m` (kinds with a minimum only; empty otherwise).
     mins: Vec<f32>,
-    /// Per block, its quants (16 bytes for the 4-bit types, 32 for Q8_0).
+    /// Per block, its quants (16 bytes of nibbles or 32 bytes).
     quants: Vec<u8>,
 }
 
-impl QuantMatrix {
-    /// The GGUF tensor `name` of `rows` × `cols` (GGUF dims `[cols, rows]`), or `None`
-    /// when its type is not one of Q4_0, Q4_1, Q8_0 (the caller then keeps the `f32` path).
-    pub(crate) fn from_gguf(
-        gguf: &Gguf,
-        name: &str,
-        cols: usize,
-        rows: usize,
-    ) -> Result<Option<Self>> {
-        let (info, bytes) = gguf.raw(name)?;
-        if Kind::of(info.ty).is_none() {
-            return Ok(None);
-        }
-        if info.dims != [cols as u64, rows as u64] || !cols.is_multiple_of(BLOCK) {
-            return Err(Error::weights(
-                gguf.path(),
-                format!(
-                    "tensor `{name}` has dims {:?}, expected [{cols}, {rows}] in blocks of {BLOCK}",
-                    info.dims
-                ),
-            ));
-        }
-        let expected = rows * cols / BLOCK * info.ty.block().1 as usize;
-        if bytes.len() != expected {
-            return Err(Error::weights(
-                gguf.path(),
-                format!(
-                    "tensor `{name}` holds {} bytes, expected {expected}",
-                    bytes.len()
-                ),
-            ));
-        }
-        Ok(Self::from_blocks(info.ty, rows, cols, bytes))
-    }
-
-    /// The matrix in `bytes`, whole blocks of `ty` (checked by the caller), or `None` when
-    /// `ty` is not one of Q4_0, Q4_1, Q8_0.
-    fn from_blocks(ty: TensorType, rows: usize, cols: usize, bytes: &[u8]) -> Option<Self> {
-        let kind = Kind::of(ty)?;
-        let block_bytes = ty.block().1 as usize;
-        let quant_bytes = kind.quant_bytes();
-        let blocks = bytes.len() / block_bytes;
-        let f16_at = |b: &[u8], i: usize| f16_to_f32(u16::from_le_bytes([b[i], b[i + 1]]));
-        let mut m = QuantMatrix {
-            kind,
-            rows,
-            cols,
-            scales: Vec::with_capacity(blocks),
-            mins: Vec::with_capacity(if kind == Kind::Q4_1 { blocks } else { 0 }),
-            quants: Vec::with_capacity(blocks * quant_bytes),
-        };
-        for b in bytes.chunks_exact(block_bytes) {
-            m.scales.push(f16_at(b, 0));
-            if kind == Kind::Q4_1 {
-                m.mins.push(f16_at(b, 2));
-            }
-            m.quants.extend_from_slice(&b[block_bytes - quant_bytes..]);
-        }
-        Some(m)
-    }
-
-    /// Output features.
-    pub fn rows(&self) -> usize {
-        self.rows
-    }
-
-    /// Input features.
-    pub fn cols(&self) -> usize {
-        self.cols
-    }
-
-    /// Reorders the rows: row `i` of the result is row `order[i]` of `self`.
-    pub(crate) fn reorder_rows(self, order: &[usize]) -> Self {
-        let per_row = self.cols / BLOCK;
-        let gather = |v: &[f32]| -> Vec<f32> {
-            order
-                .iter()
-                .flat_map(|&r| &v[r * per_row..(r + 1) * per_row])
-                .copied()
-                .collect()
-        };
-        let qb = per_row * self.kind.quant_bytes();
-        QuantMatrix {
-            scales: gather(&self.scales),
-            mins: if self.mins.is_empty() {
-                Vec::new()
-            } else {
-                gather(&self.mins)
-            },
-            quants: order
-                .iter()
-                .flat_map(|&r| &self.quants[r * qb..(r + 1) * qb])
-                .copied()
-                .collect(),
-            ..self
-        }
-    }
-
-    /// The matrices' rows one after another (`None` unless all share the block type and
-    /// the number of columns).
-    pub(crate) fn stack(parts: Vec<QuantMatrix>) -> Option<QuantMatrix> {
-        let first = parts.first()?;
-        let (kind, cols) = (first.kind, first.cols);
-        if parts.iter().any(|p| p.kind != kind || p.cols != cols) {
-            return None;
-        }
-        let mut out = QuantMatrix {
+impl Part {
+    fn new(kind: Kind) -> Self {
+        Part {
             kind,
             rows: 0,
-            cols,
             scales: Vec::new(),
             mins: Vec::new(),
             quants: Vec::new(),
-        };
-        for p in parts {
-            out.rows += p.rows;
-            out.scales.extend(p.scales);
-            out.mins.extend(p.mins);
-            out.quants.extend(p.quants);
         }
-        Some(out)
+    }
+
+    /// Appends row `row` of `src` (of the same kind), `per_row` blocks long.
+    fn push_row(&mut self, src: &Part, row: usize, per_row: usize) {
+        let (s, q) = (self.kind.scales(), self.kind.quant_bytes());
+        self.scales
+            .extend_from_slice(&src.scales[row * per_row * s..(row + 1) * per_row * s]);
+        if self.kind.has_min() {
+            self.mins
+                .extend_from_slice(&src.mins[row * per_row..(row + 1) * per_row]);
+        }
+        self.quants
+            .extend_from_slice(&src.quants[row * per_row * q..(row + 1) * per_row * q]);
+        self.rows += 1;
     }
 
     /// Block `b` dequantised: the values of [`crate::gguf::dequantize`], bit for bit.
@@ -198,7 +133,6 @@ impl QuantMatrix {
     /// then turns into vector instructions.
     #[inline(always)]
     fn decode_block(&self, b: usize) -> [f32; BLOCK] {
-        let d = self.scales[b];
         let qb = self.kind.quant_bytes();
         let qs = &self.quants[b * qb..(b + 1) * qb];
         // Quants to integers first, then one multiply(-add) per weight.
@@ -206,6 +140,7 @@ impl QuantMatrix {
         let mut w = [0f32; BLOCK];
         match self.kind {
             Kind::Q4_0 | Kind::Q4_1 => {
+                let d = self.scales[b];
                 let qs: &[u8; 16] = qs.try_into().expect("16 bytes of 4-bit quants");
                 for i in 0..16 {
                     q[i] = i32::from(qs[i] & 0x0f);
@@ -223,6 +158,7 @@ impl QuantMatrix {
                 }
             }
             Kind::Q8_0 => {
+                let d = self.scales[b];
                 let qs: &[u8; BLOCK] = qs.try_into().expect("32 bytes of 8-bit quants");
                 for i in 0..BLOCK {
                     q[i] = i32::from(qs[i] as i8);
@@ -231,16 +167,246 @@ impl QuantMatrix {
                     w[i] = q[i] as f32 * d;
                 }
             }
+            Kind::U8Min => {
+                let (d, m) = (self.scales[b], self.mins[b]);
+                let qs: &[u8; BLOCK] = qs.try_into().expect("32 bytes of 8-bit quants");
+                for i in 0..BLOCK {
+                    q[i] = i32::from(qs[i]);
+                }
+                for i in 0..BLOCK {
+                    w[i] = q[i] as f32 * d + m;
+                }
+            }
+            Kind::I8Half => {
+                let (d0, d1) = (self.scales[2 * b], self.scales[2 * b + 1]);
+                let qs: &[u8; BLOCK] = qs.try_into().expect("32 bytes of 8-bit quants");
+                for i in 0..BLOCK {
+                    q[i] = i32::from(qs[i] as i8);
+                }
+                for i in 0..16 {
+                    w[i] = q[i] as f32 * d0;
+                    w[i + 16] = q[i + 16] as f32 * d1;
+                }
+            }
         }
         w
+    }
+}
+
+/// A `[rows, cols]` weight matrix (rows = output features) in blocks of 32 along `cols`.
+#[derive(Debug, Clone)]
+pub struct QuantMatrix {
+    rows: usize,
+    cols: usize,
+    /// The rows, in order, by layout (one part unless stacked from several types).
+    parts: Vec<Part>,
+}
+
+impl QuantMatrix {
+    /// The GGUF tensor `name` of `rows` × `cols` (GGUF dims `[cols, rows]`), or `None`
+    /// when its type is not quantised (F32, F16, BF16: the caller then keeps the `f32`
+    /// path).
+    pub(crate) fn from_gguf(
+        gguf: &Gguf,
+        name: &str,
+        cols: usize,
+        rows: usize,
+    ) -> Result<Option<Self>> {
+        let (info, bytes) = gguf.raw(name)?;
+        if Kind::of(info.ty).is_none() {
+            return Ok(None);
+        }
+        let block_len = info.ty.block().0 as usize;
+        if info.dims != [cols as u64, rows as u64] || !cols.is_multiple_of(block_len) {
+            return Err(Error::weights(
+                gguf.path(),
+                format!(
+                    "tensor `{name}` ({:?}, type id {}) has dims {:?}, expected [{cols}, {rows}] \
+                     in blocks of {block_len}",
+                    info.ty,
+                    info.ty.id(),
+                    info.dims
+                ),
+            ));
+        }
+        let expected = rows
+            .checked_mul(cols)
+            .map(|n| n / block_len * info.ty.block().1 as usize);
+        if Some(bytes.len()) != expected {
+            return Err(Error::weights(
+                gguf.path(),
+                format!(
+                    "tensor `{name}` ({:?}, type id {}) holds {} bytes, expected {expected:?}",
+                    info.ty,
+                    info.ty.id(),
+                    bytes.len()
+                ),
+            ));
+        }
+        Ok(Self::from_blocks(info.ty, rows, cols, bytes))
+    }
+
+    /// The matrix in `bytes`, whole blocks of `ty` (checked by the caller), or `None` when
+    /// `ty` is not quantised.
+    fn from_blocks(ty: TensorType, rows: usize, cols: usize, bytes: &[u8]) -> Option<Self> {
+        let kind = Kind::of(ty)?;
+        let block_bytes = ty.block().1 as usize;
+        let blocks = rows * cols / BLOCK;
+        let mut p = Part {
+            kind,
+            rows,
+            scales: Vec::with_capacity(blocks * kind.scales()),
+            mins: Vec::with_capacity(if kind.has_min() { blocks } else { 0 }),
+            quants: Vec::with_capacity(blocks * kind.quant_bytes()),
+        };
+        for b in bytes.chunks_exact(block_bytes) {
+            match ty {
+                TensorType::Q4_0 | TensorType::Q8_0 => {
+                    p.scales.push(f16_at(b, 0));
+                    p.quants.extend_from_slice(&b[2..]);
+                }
+                TensorType::Q4_1 => {
+                    p.scales.push(f16_at(b, 0));
+                    p.mins.push(f16_at(b, 2));
+                    p.quants.extend_from_slice(&b[4..]);
+                }
+                TensorType::Q5_0 => {
+                    p.scales.push(f16_at(b, 0));
+                    p.quants
+                        .extend(q5_values(&b[2..]).iter().map(|&q| (q as i8 - 16) as u8));
+                }
+                TensorType::Q5_1 => {
+                    p.scales.push(f16_at(b, 0));
+                    p.mins.push(f16_at(b, 2));
+                    p.quants.extend_from_slice(&q5_values(&b[4..]));
+                }
+                TensorType::Q4_K | TensorType::Q5_K => {
+                    let (d, dmin) = (f16_at(b, 0), f16_at(b, 2));
+                    let scales: &[u8; 12] = b[4..16].try_into().expect("12 bytes");
+                    let q = if ty == TensorType::Q4_K {
+                        q4_k_values(&b[16..])
+                    } else {
+                        q5_k_values(&b[16..])
+                    };
+                    for (j, sub) in q.chunks_exact(BLOCK).enumerate() {
+                        let (sc, m) = k_scale_min(j, scales);
+                        p.scales.push(d * f32::from(sc));
+                        p.mins.push(-(dmin * f32::from(m)));
+                        if ty == TensorType::Q4_K {
+                            // Repacked as Q4_1: byte i holds weights i and i + 16.
+                            p.quants
+                                .extend((0..16).map(|i| sub[i] | (sub[i + 16] << 4)));
+                        } else {
+                            p.quants.extend_from_slice(sub);
+                        }
+                    }
+                }
+                TensorType::Q6_K => {
+                    let d = f16_at(b, 208);
+                    p.scales
+                        .extend(b[192..208].iter().map(|&sc| d * f32::from(sc as i8)));
+                    p.quants
+                        .extend(q6_k_values(&b[..208]).iter().map(|&q| q as u8));
+                }
+                TensorType::F32 | TensorType::F16 | TensorType::BF16 => return None,
+            }
+        }
+        debug_assert_eq!(QK_K % BLOCK, 0);
+        Some(QuantMatrix {
+            rows,
+            cols,
+            parts: vec![p],
+        })
+    }
+
+    /// Output features.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Input features.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// The part holding row `row` and the row's index within it.
+    #[inline(always)]
+    fn locate(&self, mut row: usize) -> (&Part, usize) {
+        for p in &self.parts {
+            if row < p.rows {
+                return (p, row);
+            }
+            row -= p.rows;
+        }
+        panic!("QuantMatrix: row past the end");
+    }
+
+    /// Appends `src`'s row `row` to `parts`, in the last part when it has the same kind.
+    fn push_row(parts: &mut Vec<Part>, src: &Part, row: usize, per_row: usize) {
+        if parts.last().is_none_or(|p| p.kind != src.kind) {
+            parts.push(Part::new(src.kind));
+        }
+        let last = parts.last_mut().expect("just pushed");
+        last.push_row(src, row, per_row);
+    }
+
+    /// Reorders the rows: row `i` of the result is row `order[i]` of `self`.
+    pub(crate) fn reorder_rows(self, order: &[usize]) -> Self {
+        let per_row = self.cols / BLOCK;
+        let mut parts = Vec::new();
+        for &r in order {
+            let (part, local) = self.locate(r);
+            Self::push_row(&mut parts, part, local, per_row);
+        }
+        QuantMatrix {
+            rows: order.len(),
+            parts,
+            ..self
+        }
+    }
+
+    /// The matrices' rows one after another (`None` unless all share the number of
+    /// columns); matrices of different block types stay separate parts.
+    pub(crate) fn stack(parts: Vec<QuantMatrix>) -> Option<QuantMatrix> {
+        let cols = parts.first()?.cols;
+        if parts.iter().any(|p| p.cols != cols) {
+            return None;
+        }
+        let mut out = QuantMatrix {
+            rows: 0,
+            cols,
+            parts: Vec::new(),
+        };
+        for m in parts {
+            out.rows += m.rows;
+            for p in m.parts {
+                match out.parts.last_mut() {
+                    Some(last) if last.kind == p.kind => {
+                        last.rows += p.rows;
+                        last.scales.extend(p.scales);
+                        last.mins.extend(p.mins);
+                        last.quants.extend(p.quants);
+                    }
+                    _ => out.parts.push(p),
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// The block types (layouts) of the parts, in order, for tests.
+    #[cfg(test)]
+    fn kinds(&self) -> Vec<Kind> {
+        self.parts.iter().map(|p| p.kind).collect()
     }
 
     /// Row `row` dequantised into `out` (`cols` long).
     #[inline(always)]
     fn decode_row(&self, row: usize, out: &mut [f32]) {
         let per_row = self.cols / BLOCK;
+        let (part, row) = self.locate(row);
         for (j, w) in out.chunks_exact_mut(BLOCK).enumerate() {
-            w.copy_from_slice(&self.decode_block(row * per_row + j));
+            w.copy_from_slice(&part.decode_block(row * per_row + j));
         }
     }
 
@@ -250,10 +416,11 @@ impl QuantMatrix {
     #[inline(always)]
     fn row_dot<const FMA: bool>(&self, row: usize, x: &[f32]) -> f32 {
         let per_row = self.cols / BLOCK;
+        let (part, row) = self.locate(row);
         let mut acc = [0f32; BLOCK];
         for (j, cx) in x.chunks_exact(BLOCK).enumerate() {
             let cx: &[f32; BLOCK] = cx.try_into().expect("a whole block");
-            let w = self.decode_block(row * per_row + j);
+            let w = part.decode_block(row * per_row + j);
             for l in 0..BLOCK {
                 acc[l] = fma::<FMA>(w[l], cx[l], acc[l]);
             }
@@ -404,21 +571,37 @@ mod tests {
     use super::*;
     use crate::gguf::dequantize;
 
-    /// Blocks of `ty` with varied scales, minima and quants (deterministic).
+    /// Every quantised type.
+    const ALL: [TensorType; 8] = [
+        TensorType::Q4_0,
+        TensorType::Q4_1,
+        TensorType::Q5_0,
+        TensorType::Q5_1,
+        TensorType::Q8_0,
+        TensorType::Q4_K,
+        TensorType::Q5_K,
+        TensorType::Q6_K,
+    ];
+
+    /// Blocks of `ty` with varied scales, minima and quants (deterministic): every byte
+    /// pseudo-random, then the f16 fields set to finite values (a scale around 0.06, a
+    /// negative minimum).
     fn blocks(ty: TensorType, n: usize) -> Vec<u8> {
         let block_bytes = ty.block().1 as usize;
-        let quant_bytes = Kind::of(ty).unwrap().quant_bytes();
         let f16 = |v: u16| v.to_le_bytes();
+        let (scale_at, min_at) = match ty {
+            TensorType::Q6_K => (208, None),
+            TensorType::Q4_0 | TensorType::Q5_0 | TensorType::Q8_0 => (0, None),
+            _ => (0, Some(2)),
+        };
         let mut out = Vec::new();
         for b in 0..n {
-            let mut block = vec![0u8; block_bytes];
-            // f16 0x2c00 = 0.0625; vary the mantissa per block. Minimum: negative.
-            block[..2].copy_from_slice(&f16(0x2c00 + (b as u16 * 37) % 512));
-            if ty == TensorType::Q4_1 {
-                block[2..4].copy_from_slice(&f16(0xb800 + (b as u16 * 11) % 256));
-            }
-            for (i, q) in block[block_bytes - quant_bytes..].iter_mut().enumerate() {
-                *q = ((b * 131 + i * 29) % 256) as u8;
+            let mut block: Vec<u8> = (0..block_bytes)
+                .map(|i| ((b * 131 + i * 29 + (i * i) % 7) % 256) as u8)
+                .collect();
+            block[scale_at..scale_at + 2].copy_from_slice(&f16(0x2c00 + (b as u16 * 37) % 512));
+            if let Some(at) = min_at {
+                block[at..at + 2].copy_from_slice(&f16(0xb800 + (b as u16 * 11) % 256));
             }
             out.extend(block);
         }
@@ -426,28 +609,68 @@ mod tests {
     }
 
     fn matrix(ty: TensorType, rows: usize, cols: usize) -> (QuantMatrix, Vec<f32>) {
-        let raw = blocks(ty, rows * cols / BLOCK);
+        let block_len = ty.block().0 as usize;
+        let raw = blocks(ty, rows * cols / block_len);
         let m = QuantMatrix::from_blocks(ty, rows, cols, &raw).unwrap();
         (m, dequantize(ty, &raw))
     }
 
     #[test]
     fn decoded_rows_equal_the_dequantised_tensor_bit_for_bit() {
-        for ty in [TensorType::Q4_0, TensorType::Q4_1, TensorType::Q8_0] {
-            let (m, dense) = matrix(ty, 5, 96);
-            let mut row = vec![0f32; 96];
+        for ty in ALL {
+            let (m, dense) = matrix(ty, 5, 512);
+            assert_eq!(dense.len(), 5 * 512, "{ty:?}");
+            assert!(dense.iter().all(|v| v.is_finite()), "{ty:?}");
+            let mut row = vec![0f32; 512];
             for r in 0..5 {
                 m.decode_row(r, &mut row);
-                assert_eq!(row, dense[r * 96..(r + 1) * 96], "{ty:?} row {r}");
+                let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&row),
+                    bits(&dense[r * 512..(r + 1) * 512]),
+                    "{ty:?} row {r}"
+                );
             }
         }
     }
 
     #[test]
+    fn real_k_quant_blocks_decode_to_ggmls_values() {
+        // Blocks of SmolLM2 requantised by llama-quantize, with ggml's dequantisation
+        // (see tests/gguf_kquants.rs): the repacked in-memory layouts give the same bits.
+        let golden: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/golden/kquant_blocks.json")).unwrap();
+        let hex = |s: &str| -> Vec<u8> {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        let mut seen = Vec::new();
+        for t in golden["types"].as_array().unwrap() {
+            let ty = TensorType::from_id(t["type_id"].as_u64().unwrap() as u32).unwrap();
+            let raw = hex(t["raw_hex"].as_str().unwrap());
+            let want: Vec<u32> = hex(t["values_f32_le_hex"].as_str().unwrap())
+                .chunks_exact(4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            let (block_len, block_bytes) = ty.block();
+            let cols = raw.len() / block_bytes as usize * block_len as usize;
+            let m = QuantMatrix::from_blocks(ty, 1, cols, &raw).unwrap();
+            let mut row = vec![0f32; cols];
+            m.decode_row(0, &mut row);
+            let got: Vec<u32> = row.iter().map(|v| v.to_bits()).collect();
+            assert_eq!(got, want, "{ty:?}");
+            seen.push(ty);
+        }
+        assert_eq!(seen.len(), 5);
+    }
+
+    #[test]
     fn product_matches_a_float64_product_of_the_dequantised_weights() {
-        for ty in [TensorType::Q4_0, TensorType::Q4_1, TensorType::Q8_0] {
+        for ty in ALL {
             // 70 rows: two full tasks and a partial one.
-            let (rows, cols, m) = (70, 128, 3);
+            let (rows, cols, m) = (70, 256, 3);
             let (q, dense) = matrix(ty, rows, cols);
             let x: Vec<f32> = (0..m * cols)
                 .map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0)
@@ -502,11 +725,27 @@ mod tests {
             stacked.decode_row(i, &mut row);
             assert_eq!(row, want, "row {i}");
         }
-        let (q8, _) = matrix(TensorType::Q8_0, 2, 64);
-        let (q4, _) = matrix(TensorType::Q4_1, 2, 64);
+        // Mixed block types stack into one matrix of several parts (a Q4_K_M file's
+        // attn_q, attn_k and attn_v need not share a type); reordering crosses parts.
+        let (q5, dense_q5) = matrix(TensorType::Q5_0, 2, 256);
+        let (q6, dense_q6) = matrix(TensorType::Q6_K, 3, 256);
+        let (q4k, dense_q4k) = matrix(TensorType::Q4_K, 1, 256);
+        let mixed = QuantMatrix::stack(vec![q5, q6, q4k]).unwrap();
+        assert_eq!(mixed.kinds(), [Kind::Q8_0, Kind::I8Half, Kind::Q4_1]);
+        let dense: Vec<f32> = [dense_q5, dense_q6, dense_q4k].concat();
+        let order = [5, 0, 3, 1, 4, 2];
+        let reordered = mixed.reorder_rows(&order);
+        assert_eq!(reordered.rows(), 6);
+        let mut row = vec![0f32; 256];
+        for (i, &r) in order.iter().enumerate() {
+            reordered.decode_row(i, &mut row);
+            assert_eq!(row, dense[r * 256..(r + 1) * 256], "row {i}");
+        }
+        let (narrow, _) = matrix(TensorType::Q8_0, 2, 64);
+        let (wide, _) = matrix(TensorType::Q8_0, 2, 128);
         assert!(
-            QuantMatrix::stack(vec![q8, q4]).is_none(),
-            "mixed block types"
+            QuantMatrix::stack(vec![narrow, wide]).is_none(),
+            "different widths"
         );
     }
 }
