@@ -30,14 +30,7 @@ pub struct File {
 
 /// The ggml type id of a tensor type.
 pub fn type_id(ty: TensorType) -> u32 {
-    match ty {
-        TensorType::F32 => 0,
-        TensorType::F16 => 1,
-        TensorType::Q4_0 => 2,
-        TensorType::Q4_1 => 3,
-        TensorType::Q8_0 => 8,
-        TensorType::BF16 => 30,
-    }
+    ty.id()
 }
 
 /// The GGUF metadata type id of a value.
