@@ -20,9 +20,12 @@ fn sharded_runs_merge_to_the_single_process_results() {
 
     let out = dir.path().join("sharded");
     let cfg = common::tiny(&out);
-    assert_eq!(Study::new(cfg.clone()).plan().unwrap(), 12);
+    // γ = 0: one `none` cell per seed (`mask` and `loss` are inert without D_a);
+    // γ = 0.2: 3 mitigations × 2 seeds.
+    let cells = 2 + 6;
+    assert_eq!(Study::new(cfg.clone()).plan().unwrap(), cells);
     let plan = std::fs::read_to_string(out.join("plan.jsonl")).unwrap();
-    assert_eq!(plan.lines().count(), 12);
+    assert_eq!(plan.lines().count(), cells);
     assert!(out.join("study.toml").exists());
 
     // Before the generation stage, a shard refuses to run.
@@ -51,7 +54,7 @@ fn sharded_runs_merge_to_the_single_process_results() {
         .records;
     assert_eq!(
         run_total + shard0.len(),
-        12,
+        cells,
         "every cell ran in exactly one shard"
     );
 
@@ -79,5 +82,5 @@ fn sharded_runs_merge_to_the_single_process_results() {
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["merge"]["duplicates_dropped"], 1);
     assert_eq!(manifest["merge"]["conflicts"], 0);
-    assert_eq!(manifest["cells"], 12);
+    assert_eq!(manifest["cells"], cells);
 }
