@@ -143,6 +143,9 @@ pub fn train_cell(
         },
     )?;
     metrics.insert("mix_repeated".into(), repeated as f64);
+    if let (Some(dir), Some(report)) = (ctx.artifacts, model.train_report()) {
+        crate::output::write_training_loss(&dir.join("cells").join(cell.key()), report)?;
+    }
     let record = ResultRecord {
         task: ctx.task.name().to_owned(),
         bias_type: cell.bias_type.clone(),

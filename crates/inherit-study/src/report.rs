@@ -433,7 +433,7 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
             .iter()
             .find(|t| &t.slice == label)
             .and_then(|t| t.test.as_ref())
-            .map_or("–".to_owned(), |t| format!("{:.3e}", t.p_value));
+            .map_or("–".to_owned(), |t| fmt_p(t.p_value));
         let _ = writeln!(
             md,
             "| {label} | {a} | {b} | {} | {} | {p} |",

@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::cells::{Cell, CellContext, run_cell};
 use crate::config::ValidStudyConfig;
 use crate::downstream::{self, Downstream};
+use crate::progress::CellKind;
 use crate::error::{Error, Result};
 use crate::generate::{GenerationContext, Imbalance, measure_imbalance};
 use crate::key::{KeyParts, RESULTS_SCHEMA, hash_json};
@@ -52,6 +53,21 @@ pub enum Progress<'a> {
         total: usize,
         /// Cells already finished.
         finished: usize,
+        /// Of the cells left, the self-augmentation rounds after the first
+        /// ([`CellKind::Round`]), which cost more than a cell.
+        rounds: usize,
+    },
+    /// A generation batch finished: `accepted` of `wanted` texts of `pool` (`neutral` or
+    /// a bias type) so far.
+    Generation {
+        /// The pool being written.
+        pool: &'a str,
+        /// Texts accepted so far.
+        accepted: usize,
+        /// Texts asked for.
+        wanted: usize,
+        /// Outputs read from the cache so far.
+        cached: usize,
     },
     /// A cell finished.
     Cell {
@@ -63,6 +79,8 @@ pub enum Progress<'a> {
         record: &'a ResultRecord,
         /// Seconds it took.
         seconds: f64,
+        /// What kind of work it was.
+        kind: CellKind,
     },
 }
 
@@ -115,6 +133,7 @@ pub struct Study {
     pub(crate) progress: Option<ProgressFn>,
     pub(crate) recompute_changed: bool,
     pub(crate) jobs: usize,
+    pub(crate) run_info: crate::output::RunInfo,
 }
 
 impl Study {
@@ -136,6 +155,7 @@ impl Study {
             progress: None,
             recompute_changed: false,
             jobs: default_jobs(),
+            run_info: crate::output::RunInfo::default(),
         }
     }
 
@@ -181,6 +201,12 @@ impl Study {
     /// (default: stop with [`Error::ChangedConfig`]).
     pub fn recompute_changed(mut self, yes: bool) -> Self {
         self.recompute_changed = yes;
+        self
+    }
+
+    /// Records `args` as the command line in `manifest.json`.
+    pub fn command_line(mut self, args: Vec<String>) -> Self {
+        self.run_info.command_line = args;
         self
     }
 
@@ -275,9 +301,11 @@ impl Study {
         let start = Instant::now();
         let config = self.config.clone();
         let out = config.out.clone();
+        // The device is checked (and a missing backend named) before anything is written.
+        let device: inherit_train::DeviceSpec = config.device.parse()?;
+        device.device()?;
         std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
         let mut timings = Timings::default();
-        let device: inherit_train::DeviceSpec = config.device.parse()?;
         let task = match self.task.take() {
             Some(t) => t,
             None => task::from_config(&config)?,
@@ -473,6 +501,14 @@ impl Prepared {
             config: &config.generator,
             labels: &labels,
             cache: &cache,
+            progress: Some(&|pool, tick| {
+                self.study.notify(Progress::Generation {
+                    pool,
+                    accepted: tick.accepted,
+                    wanted: tick.wanted,
+                    cached: tick.cached,
+                })
+            }),
         };
         let t = Instant::now();
         self.study.stage(
@@ -602,7 +638,16 @@ impl Prepared {
             .filter(|c| stored.iter().any(|r| r.key == c.key()))
             .count();
         let total = mine.len();
-        self.study.notify(Progress::Planned { total, finished });
+        let rounds = mine
+            .iter()
+            .filter(|c| c.chain.is_some() && c.round > 0)
+            .filter(|c| !stored.iter().any(|r| r.key == c.key()))
+            .count();
+        self.study.notify(Progress::Planned {
+            total,
+            finished,
+            rounds,
+        });
         let which = shard.map_or("all".to_owned(), |s| format!("shard {s}"));
         self.study.stage(
             "cells",
@@ -657,11 +702,19 @@ impl Prepared {
                     Ok(record) => {
                         self.timings.cells_run += 1;
                         done += 1;
+                        tracing::debug!(
+                            "cell {} γ={} {} seed={} finished in {seconds:.1} s",
+                            record.bias_type,
+                            record.gamma,
+                            record.mitigation,
+                            record.seed
+                        );
                         self.study.notify(Progress::Cell {
                             done,
                             total,
                             record: &record,
                             seconds,
+                            kind: CellKind::Cell,
                         });
                     }
                     Err(e) => {
@@ -733,11 +786,17 @@ impl Prepared {
                     |record, seconds| {
                         timings.cells_run += 1;
                         done += 1;
+                        tracing::debug!(
+                            "round {} of seed {} finished in {seconds:.1} s",
+                            record.round,
+                            record.seed
+                        );
                         study.notify(Progress::Cell {
                             done,
                             total,
                             record,
                             seconds,
+                            kind: CellKind::of(Some(record.round)),
                         });
                     },
                 )?;
@@ -788,6 +847,7 @@ impl Prepared {
             )));
         }
         let t = Instant::now();
+        let history = crate::output::previous_runs(&self.out);
         self.study
             .stage("report", format!("writing {}", self.out.display()));
         self.timings.total_s = self.study_seconds();
@@ -811,12 +871,14 @@ impl Prepared {
         self.timings.report_s = t.elapsed().as_secs_f64();
         self.timings.total_s = self.study_seconds();
         records.extend(round_records);
-        Ok(StudyOutcome {
+        let outcome = StudyOutcome {
             finding,
             records,
             out: self.out.clone(),
             timings: self.timings.clone(),
-        })
+        };
+        crate::output::finish(&outcome, &self.study.run_info, history)?;
+        Ok(outcome)
     }
 
     fn study_seconds(&self) -> f64 {

@@ -191,7 +191,7 @@ impl Downstream for LoraDownstream {
         let mixed = pairs.iter().any(|p| p.response.is_augmented())
             && pairs.iter().any(|p| !p.response.is_augmented());
         let trainer = self.trainer(seed, mixed)?.with_mitigation(mitigation);
-        let (adapters, _) = trainer.fit(&self.lm, &pairs, &[])?;
+        let (adapters, report) = trainer.fit(&self.lm, &pairs, &[])?;
         let tuned = self
             .lm
             .clone()
@@ -199,6 +199,7 @@ impl Downstream for LoraDownstream {
         Ok(Box::new(LoraModel {
             lm: tuned,
             cache: self.cache.clone(),
+            report: Some(report),
         }))
     }
 }
@@ -212,6 +213,8 @@ pub struct LoraModel {
     pub lm: SmolLm,
     /// The shared prefix cache at the first adapted layer, if any.
     pub cache: Option<Arc<Mutex<PrefixCache>>>,
+    /// The fine-tuning run (per-step losses), kept for the cell's artifacts.
+    pub report: Option<inherit_train::TrainReport>,
 }
 
 impl AnswerScorer for LoraModel {
@@ -242,5 +245,9 @@ impl TrainedModel for LoraModel {
 
     fn into_generator(self: Box<Self>) -> Option<Box<dyn TextGenerator>> {
         Some(Box::new(self.lm))
+    }
+
+    fn train_report(&self) -> Option<&inherit_train::TrainReport> {
+        self.report.as_ref()
     }
 }

@@ -63,6 +63,12 @@ pub trait TrainedModel: Send + Sync {
     fn into_generator(self: Box<Self>) -> Option<Box<dyn TextGenerator>> {
         None
     }
+
+    /// How its training went (per-step losses), when the model keeps it; the cell writes
+    /// it to its artifacts as `training-loss.csv`.
+    fn train_report(&self) -> Option<&inherit_train::TrainReport> {
+        None
+    }
 }
 
 /// The model as a classifier over `labels`: its own classifier view, else its answer
