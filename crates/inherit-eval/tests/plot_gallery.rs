@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use inherit_eval::report::{AggregateRow, group_imbalance_chart, metric_vs_gamma, save_plot};
+use inherit_eval::report::{AggregateRow, group_counts_chart, metric_vs_gamma, save_plot};
 
 fn row(mitigation: &str, gamma: f64, mean: f64, half: f64) -> AggregateRow {
     AggregateRow {
@@ -68,18 +68,6 @@ fn gallery() {
             BTreeMap::from([("female".into(), 6), ("male".into(), 4)]),
         ),
     ];
-    let shares: Vec<(String, BTreeMap<String, f64>)> = counts
-        .iter()
-        .map(|(label, c)| {
-            let n: usize = c.values().sum();
-            (
-                label.clone(),
-                c.iter()
-                    .map(|(g, k)| (g.clone(), *k as f64 / n as f64))
-                    .collect(),
-            )
-        })
-        .collect();
-    let chart = group_imbalance_chart("Generator's inferred gender under neutral prompts", &shares);
+    let chart = group_counts_chart("Generator's inferred gender under neutral prompts", &counts);
     save_plot(&chart.to_svg().unwrap(), dir.join("group-imbalance")).unwrap();
 }

@@ -13,7 +13,7 @@ use std::time::Instant;
 use inherit_core::{Dataset, Origin};
 use inherit_eval::misalign::{MeanDistance, MmdResult};
 use inherit_eval::report::{
-    ResultRecord, aggregate, group_imbalance_chart, markdown_table, metric_vs_gamma, save_plot,
+    ResultRecord, aggregate, markdown_table, metric_vs_gamma, save_plot,
     write_csv,
 };
 use inherit_eval::stats::{holm_bonferroni, paired_t_test};
@@ -380,16 +380,16 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
             plot_files.push((m.name.clone(), bias.clone(), svg, png));
         }
     }
-    let shares: Vec<(String, BTreeMap<String, f64>)> = data
+    let counts: Vec<(String, BTreeMap<String, usize>)> = data
         .imbalance
         .distribution
         .per_label
         .iter()
-        .map(|(label, counts)| (label.clone(), counts.shares()))
+        .map(|(label, counts)| (label.clone(), counts.counts.clone()))
         .collect();
-    let chart = group_imbalance_chart(
+    let chart = inherit_eval::report::group_counts_chart(
         &format!("Generator's inferred {} under neutral prompts", g.axis),
-        &shares,
+        &counts,
     );
     let (imb_svg, _) = save_plot(&chart.to_svg()?, plots.join("group-imbalance"))?;
 
