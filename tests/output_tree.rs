@@ -1,11 +1,12 @@
 //! README's description of a run's output folder matches what a run writes: a tiny
-//! two-task study with the model-free stand-ins is run, its tree listed (cell keys
-//! written `KEY`), and compared with `docs/output-tree.txt`, which README shows between
-//! its `output-tree` markers. After a deliberate change of the layout:
-//! `INHERIT_BLESS=1 cargo test -p inherit --test output_tree` rewrites the list, then
-//! copy it into README.
+//! two-task study with the model-free stand-ins is run, its tree listed (one line per
+//! folder with its files; cell keys written `KEY`, per-metric plots `METRIC-BIAS`), and
+//! compared with `docs/output-tree.txt`, which README and
+//! `docs/reproduction.md` show between their `output-tree` markers. After a deliberate
+//! change of the layout: `INHERIT_BLESS=1 cargo test -p inherit --test output_tree`
+//! rewrites the list, then copy it into both documents.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use inherit::study::{Study, StudyConfig};
@@ -59,9 +60,10 @@ learning_rate = 0.01
 max_len = 64
 "#;
 
-/// Every file under `root`, relative, with hex keys written `KEY`.
-fn tree(root: &Path) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
+/// Every folder under `root` (as `OUT/...`) with its files, one line each: hex keys
+/// written `KEY`, the per-metric plots `METRIC-BIAS.png` / `.svg`.
+fn tree(root: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut stack = vec![root.to_owned()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).expect("read_dir") {
@@ -71,7 +73,7 @@ fn tree(root: &Path) -> BTreeSet<String> {
                 continue;
             }
             let rel = path.strip_prefix(root).expect("inside");
-            let parts: Vec<String> = rel
+            let mut parts: Vec<String> = rel
                 .components()
                 .map(|c| {
                     let s = c.as_os_str().to_string_lossy().into_owned();
@@ -82,7 +84,16 @@ fn tree(root: &Path) -> BTreeSet<String> {
                     }
                 })
                 .collect();
-            out.insert(parts.join("/"));
+            let mut file = parts.pop().expect("a file name");
+            if parts.last().is_some_and(|d| d == "plots") && !file.starts_with("group-imbalance") {
+                let ext = file.rsplit('.').next().unwrap_or_default().to_owned();
+                file = format!("METRIC-BIAS.{ext}");
+            }
+            let folder = std::iter::once("OUT".to_owned())
+                .chain(parts)
+                .collect::<Vec<_>>()
+                .join("/");
+            out.entry(format!("{folder}/")).or_default().insert(file);
         }
     }
     out
@@ -102,9 +113,13 @@ fn a_tiny_run_writes_the_tree_readme_shows() {
         .expect("config")
         .with_out(&out);
     Study::new(config).jobs(1).run().expect("the study runs");
-    let listed: Vec<String> = tree(&out).into_iter().collect();
-    let mut actual = listed.join("\n");
-    actual.push('\n');
+    let actual: String = tree(&out)
+        .into_iter()
+        .map(|(folder, files)| {
+            let files: Vec<String> = files.into_iter().collect();
+            format!("{folder:<26} {}\n", files.join(" "))
+        })
+        .collect();
     let (path, expected) = expected_list();
     if std::env::var_os("INHERIT_BLESS").is_some() {
         std::fs::write(&path, &actual).expect("bless");
@@ -119,17 +134,19 @@ fn a_tiny_run_writes_the_tree_readme_shows() {
 }
 
 #[test]
-fn readme_shows_the_listed_tree() {
+fn readme_and_reproduction_show_the_listed_tree() {
     let (_, expected) = expected_list();
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
-    let begin = "<!-- output-tree:begin -->\n```text\n";
-    let end = "```\n<!-- output-tree:end -->";
-    let start = readme.find(begin).expect("README has the output-tree markers") + begin.len();
-    let stop = readme[start..].find(end).expect("closing marker") + start;
-    assert_eq!(
-        &readme[start..stop],
-        expected,
-        "README's output tree differs from docs/output-tree.txt"
-    );
+    for doc in ["README.md", "docs/reproduction.md"] {
+        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(doc))
+            .expect("the document");
+        let begin = "<!-- output-tree:begin -->\n```text\n";
+        let end = "```\n<!-- output-tree:end -->";
+        let start = text.find(begin).expect("the output-tree markers") + begin.len();
+        let stop = text[start..].find(end).expect("closing marker") + start;
+        assert_eq!(
+            &text[start..stop],
+            expected,
+            "{doc}'s output tree differs from docs/output-tree.txt"
+        );
+    }
 }

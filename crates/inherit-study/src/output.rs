@@ -3,19 +3,13 @@
 //! run facts of `manifest.json` (git commit, command line, host, the history of runs
 //! with their timings, and the configuration's floats as written).
 //!
-//! The layout of a run (`README.md` shows it; `tests/output_tree.rs` checks it against
-//! `docs/output-tree.txt`):
-//!
-//! ```text
-//! OUT/
-//!   results.csv       every task and round (this module)
-//!   report.md         summary, then each task's report
-//!   manifest.json     configuration, commit, command line, host, runs
-//!   study.toml  plan.jsonl
-//!   TASK/             one folder per task (the folder itself for a single task)
-//!     results.jsonl  results.csv  report.md  manifest.json  study.toml  plan.jsonl
-//!     analysis.json  augmented/  cache/  plots/  cells/  rounds/
-//! ```
+//! The layout of a run is listed in `docs/output-tree.txt` (README and
+//! `docs/reproduction.md` show it; the root package's `tests/output_tree.rs` checks it
+//! against a fresh run): the top holds `results.csv`, `report.md`, `manifest.json` and
+//! `study.toml`, then one folder per task (the folder itself for a single task) with its
+//! `results.jsonl`, `results.csv`, `report.md`, `manifest.json`, `plan.jsonl`,
+//! `analysis.json`, `augmented/`, `cache/`, `plots/`, and, when used, `cells/KEY/` and
+//! `rounds/KEY/`.
 
 use std::path::Path;
 
