@@ -87,10 +87,11 @@ fn run(args: &Args) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
         None if labels.iter().any(|l| l == "1") => "1".into(),
         None => labels.last().cloned().ok_or("the CSV has no rows")?,
     };
-    let pos = labels
-        .iter()
-        .position(|l| *l == pos_name)
-        .ok_or_else(|| Usage(format!("--pos-label `{pos_name}` is not among the labels {labels:?}")))?;
+    let pos = labels.iter().position(|l| *l == pos_name).ok_or_else(|| {
+        Usage(format!(
+            "--pos-label `{pos_name}` is not among the labels {labels:?}"
+        ))
+    })?;
     let features: Vec<SensitiveFeature> = args
         .groups
         .iter()

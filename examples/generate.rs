@@ -388,7 +388,10 @@ fn parse_args() -> Cli {
             ))
         })
         .mut_arg("direction", |a| {
-            a.help(format!("Direction of the stereotype: {}", directions.join(", ")))
+            a.help(format!(
+                "Direction of the stereotype: {}",
+                directions.join(", ")
+            ))
         });
     Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit())
 }

@@ -109,7 +109,11 @@ fn check_device(spec: &str) -> Result<(), Usage> {
         .parse()
         .map_err(|e| Usage(format!("device `{spec}`: {e}")))?;
     if parsed.device().is_err() {
-        let feature = if spec.starts_with("tch") { "tch" } else { "cuda" };
+        let feature = if spec.starts_with("tch") {
+            "tch"
+        } else {
+            "cuda"
+        };
         return Err(Usage(format!(
             "device `{spec}`: this binary was built without the `{feature}` feature; rebuild \
              it with `cargo run --release --features {feature} --example study -- ...` \

@@ -106,7 +106,11 @@ fn every_binary_answers_version_and_lists_the_environment() {
         let mut c = bin(name);
         c.arg("--version");
         let out = run(c);
-        assert!(out.status.success(), "{name} --version: {}", text(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{name} --version: {}",
+            text(&out.stderr)
+        );
         let v = text(&out.stdout);
         assert!(
             v.starts_with(&format!("{name} {}", env!("CARGO_PKG_VERSION"))),
@@ -117,8 +121,16 @@ fn every_binary_answers_version_and_lists_the_environment() {
         let out = run(c);
         assert!(out.status.success());
         let help = text(&out.stdout);
-        for var in ["INHERIT_DATA_DIR", "INHERIT_CACHE", "INHERIT_PYTHON", "RUST_LOG"] {
-            assert!(help.contains(var), "{name} --help does not list {var}:\n{help}");
+        for var in [
+            "INHERIT_DATA_DIR",
+            "INHERIT_CACHE",
+            "INHERIT_PYTHON",
+            "RUST_LOG",
+        ] {
+            assert!(
+                help.contains(var),
+                "{name} --help does not list {var}:\n{help}"
+            );
         }
         assert!(help.contains("Exit status"), "{name} --help: exit codes");
     }
@@ -136,7 +148,10 @@ fn usage_errors_exit_2() {
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "gammas = [2.0]\n").unwrap();
     let mut c = bin("study");
-    c.args(["plan", "--config"]).arg(&bad).arg("--out").arg(dir.path().join("o"));
+    c.args(["plan", "--config"])
+        .arg(&bad)
+        .arg("--out")
+        .arg(dir.path().join("o"));
     let out = run(c);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 
@@ -150,9 +165,16 @@ fn usage_errors_exit_2() {
     let csv = dir.path().join("p.csv");
     std::fs::write(&csv, "y,p,g\n1,1,a\n0,1,b\n").unwrap();
     let mut c = bin("fairness_report");
-    c.arg("--csv")
-        .arg(&csv)
-        .args(["--y-true", "y", "--y-pred", "p", "--group", "g", "--pos-label", "7"]);
+    c.arg("--csv").arg(&csv).args([
+        "--y-true",
+        "y",
+        "--y-pred",
+        "p",
+        "--group",
+        "g",
+        "--pos-label",
+        "7",
+    ]);
     let out = run(c);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     // A failure while running (here: a file that is not there) exits 1.
@@ -183,7 +205,10 @@ fn study_options_go_before_or_after_the_stage() {
         }
         let out = run(c);
         assert!(out.status.success(), "{}", text(&out.stderr));
-        assert!(out_dir.join("plan.jsonl").is_file(), "plan written to --out");
+        assert!(
+            out_dir.join("plan.jsonl").is_file(),
+            "plan written to --out"
+        );
         assert!(out.stdout.is_empty(), "logs stay on stderr");
     }
 }
@@ -257,18 +282,33 @@ fn help_lists_every_value_of_enumerated_options() {
     };
     let generate = help(&[], "generate");
     for family in inherit::augment::Templates::builtin().family_ids() {
-        assert!(generate.contains(family), "generate --help lacks family {family}");
+        assert!(
+            generate.contains(family),
+            "generate --help lacks family {family}"
+        );
     }
     for d in inherit::augment::Direction::ALL {
-        assert!(generate.contains(d.id()), "generate --help lacks direction {}", d.id());
+        assert!(
+            generate.contains(d.id()),
+            "generate --help lacks direction {}",
+            d.id()
+        );
     }
     let bbq = help(&["bbq"], "analyze");
     for c in inherit::data::BbqCategory::ALL {
-        assert!(bbq.contains(c.as_str()), "analyze bbq --help lacks {}", c.as_str());
+        assert!(
+            bbq.contains(c.as_str()),
+            "analyze bbq --help lacks {}",
+            c.as_str()
+        );
     }
     let groups = help(&["groups"], "analyze");
     for a in inherit::core::Axis::NAMED {
-        assert!(groups.contains(a.as_str()), "analyze groups --help lacks {}", a.as_str());
+        assert!(
+            groups.contains(a.as_str()),
+            "analyze groups --help lacks {}",
+            a.as_str()
+        );
     }
     for s in ["stated", "inferred", "any"] {
         assert!(groups.contains(s));
@@ -293,7 +333,10 @@ fn a_study_without_a_terminal_prints_plain_progress_lines() {
     let out = run(c);
     let err = text(&out.stderr);
     assert!(out.status.success(), "{err}");
-    assert!(!err.contains('\u{1b}'), "no escape codes without a terminal: {err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "no escape codes without a terminal: {err}"
+    );
     assert!(err.contains("[cells] 2/2 cells in"), "{err}");
     assert!(err.contains("[generate neutral]"), "{err}");
     // stdout: the finding only.

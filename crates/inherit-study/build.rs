@@ -21,7 +21,10 @@ fn main() {
     println!("cargo:rustc-env=INHERIT_GIT_COMMIT={commit}");
     // Rerun when HEAD moves or the branch's ref changes.
     if let Some(dir) = git(&["rev-parse", "--absolute-git-dir"]) {
-        println!("cargo:rerun-if-changed={}", PathBuf::from(dir).join("HEAD").display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            PathBuf::from(dir).join("HEAD").display()
+        );
     }
     // (Only files that exist: a missing one would make every build rerun this.)
     if let Some(common) = git(&["rev-parse", "--path-format=absolute", "--git-common-dir"]) {

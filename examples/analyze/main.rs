@@ -178,8 +178,8 @@ impl Cli {
             "The group axis: {}, or any other name found in the data",
             named.join(", ")
         );
-        let command = Cli::command()
-            .mut_subcommand("groups", |c| c.mut_arg("axis", |a| a.help(help)));
+        let command =
+            Cli::command().mut_subcommand("groups", |c| c.mut_arg("axis", |a| a.help(help)));
         let matches = command.get_matches();
         Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
     }

@@ -67,7 +67,11 @@ impl Stand {
             return format!("[{}] running, elapsed {}", self.stage, fmt_duration(t));
         }
         let fresh = self.done.saturating_sub(self.initial);
-        let rate = if t > 0.0 { fresh as f64 * 60.0 / t } else { 0.0 };
+        let rate = if t > 0.0 {
+            fresh as f64 * 60.0 / t
+        } else {
+            0.0
+        };
         let eta = self
             .remaining()
             .map_or_else(|| "unknown".to_owned(), fmt_duration);
@@ -169,15 +173,14 @@ impl Reporter {
             Progress::Planned {
                 total,
                 finished,
-                rounds,
+                left,
             } => {
-                let cells = total.saturating_sub(*finished + *rounds);
                 self.open_bar(
                     "cells",
                     "cells",
                     *total as u64,
                     *finished as u64,
-                    Some(CellEta::new(cells, *rounds)),
+                    Some(CellEta::new(*left)),
                 );
             }
             Progress::Cell {
@@ -188,7 +191,9 @@ impl Reporter {
                 ..
             } => {
                 let what = match kind {
-                    CellKind::Round => format!("round {} seed={}", r.round, r.seed),
+                    CellKind::Round | CellKind::ChainStart => {
+                        format!("round {} seed={}", r.round, r.seed)
+                    }
                     CellKind::Cell => format!(
                         "{} γ={} {} seed={}",
                         r.bias_type, r.gamma, r.mitigation, r.seed
@@ -197,7 +202,11 @@ impl Reporter {
                 tracing::debug!("finished {what} in {seconds:.1} s");
                 self.advance(
                     *done as u64,
-                    Some((*kind, *seconds, format!("last: {what} ({})", fmt_duration(*seconds)))),
+                    Some((
+                        *kind,
+                        *seconds,
+                        format!("last: {what} ({})", fmt_duration(*seconds)),
+                    )),
                 );
             }
         }

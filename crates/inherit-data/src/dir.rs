@@ -202,14 +202,21 @@ mod resolve_tests {
             .to_string();
         assert!(err.contains("INHERIT_DATA_DIR=/nowhere/at/all"), "{err}");
         // Unset: ../shared/data from the current directory or any folder above it.
-        assert_eq!(DataDir::resolve_from(None, &repo).expect("root").root(), data);
         assert_eq!(
-            DataDir::resolve_from(None, &repo.join("crates/x")).expect("inside").root(),
+            DataDir::resolve_from(None, &repo).expect("root").root(),
+            data
+        );
+        assert_eq!(
+            DataDir::resolve_from(None, &repo.join("crates/x"))
+                .expect("inside")
+                .root(),
             data
         );
         // An empty variable counts as unset.
         assert_eq!(
-            DataDir::resolve_from(Some("".into()), &repo).expect("empty").root(),
+            DataDir::resolve_from(Some("".into()), &repo)
+                .expect("empty")
+                .root(),
             data
         );
         // Nothing found: an error naming the variable.

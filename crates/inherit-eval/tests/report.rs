@@ -156,7 +156,10 @@ fn aggregates_tables_and_plots() {
     // Intervals are error bars (no translucent bands), `none` is listed first and every
     // mitigation has its fixed colour in the legend and on its line.
     assert!(!svg.contains("<polygon") && !svg.contains("fill-opacity=\"0.18\""));
-    assert!(svg.find(">none</text>") < svg.find(">mask</text>"), "none first");
+    assert!(
+        svg.find(">none</text>") < svg.find(">mask</text>"),
+        "none first"
+    );
     assert_eq!(chart.series[0].name, "none");
     for m in ["none", "mask"] {
         let color = inherit_eval::report::mitigation_color(m).unwrap();
@@ -164,7 +167,10 @@ fn aggregates_tables_and_plots() {
             svg.contains(&format!("stroke=\"{color}\" stroke-width=\"2\"")),
             "{m}'s line in {color}"
         );
-        assert!(svg.contains(&format!("fill=\"{color}\"/>")), "{m}'s swatch in {color}");
+        assert!(
+            svg.contains(&format!("fill=\"{color}\"/>")),
+            "{m}'s swatch in {color}"
+        );
     }
     let (svg_path, png_path) = save_plot(&svg, dir.path().join("accuracy_vs_gamma")).unwrap();
     let svg_len = std::fs::metadata(&svg_path).unwrap().len();
@@ -204,7 +210,10 @@ fn aggregates_tables_and_plots() {
     let chart = inherit_eval::report::group_counts_chart("shares", &counts);
     assert_eq!(chart.series[0].1, vec![0.0, 1.0]);
     let (lo, hi) = chart.intervals[0][1].unwrap();
-    assert!(lo > 0.3 && lo < 0.4 && hi == 1.0, "Wilson interval of 2/2: {lo}..{hi}");
+    assert!(
+        lo > 0.3 && lo < 0.4 && hi == 1.0,
+        "Wilson interval of 2/2: {lo}..{hi}"
+    );
     assert_eq!(chart.reference, Some((0.5, "parity".to_string())));
     let svg = chart.to_svg().unwrap();
     assert!(svg.contains(">2/2</text>") && svg.contains(">0/2</text>"));

@@ -60,8 +60,8 @@ impl GenerationContext<'_> {
             ..AugmentParams::default()
         };
         let pool = bias_type.to_string();
-        let mut augmenter = Augmenter::new(self.generator, self.lexicon, params)?
-            .with_cache(self.cache)?;
+        let mut augmenter =
+            Augmenter::new(self.generator, self.lexicon, params)?.with_cache(self.cache)?;
         if let Some(f) = self.progress {
             augmenter = augmenter.on_progress(move |tick| f(&pool, tick));
         }

@@ -121,7 +121,13 @@ pub fn write_results_csv(out: &Path, records: &[ResultRecord]) -> Result<()> {
             "confidence",
         ])
         .map_err(err)?;
-        let num = |v: f64| if v.is_finite() { format!("{v}") } else { String::new() };
+        let num = |v: f64| {
+            if v.is_finite() {
+                format!("{v}")
+            } else {
+                String::new()
+            }
+        };
         for r in &rows {
             w.write_record([
                 r.task.clone(),

@@ -11,12 +11,14 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CellKind {
-    /// A cell of the grid (bias type × γ × mitigation × seed), or round 0 of a chain
-    /// (trained on the base generator's pool): one model trained and evaluated; grid
-    /// cells run `jobs` at a time.
+    /// A cell of the grid (bias type × γ × mitigation × seed): one model trained and
+    /// evaluated; grid cells run `jobs` at a time.
     Cell,
+    /// Round 0 of a self-augmentation chain: a cell trained on the base generator's
+    /// pool, run alone (chains run one after another).
+    ChainStart,
     /// A self-augmentation round after the first: the previous round's model writes the
-    /// round's D_a, then a model is trained; rounds run one at a time.
+    /// round's D_a, then a model is trained; run alone.
     Round,
 }
 
@@ -24,44 +26,61 @@ impl CellKind {
     /// The kind of a cell with this round of a chain (`None`: a grid cell).
     pub fn of(chain_round: Option<u32>) -> Self {
         match chain_round {
-            Some(r) if r > 0 => CellKind::Round,
-            _ => CellKind::Cell,
+            None => CellKind::Cell,
+            Some(0) => CellKind::ChainStart,
+            Some(_) => CellKind::Round,
         }
     }
 }
 
-/// Before any round has finished, a round is assumed to cost this many times a cell's
-/// own duration (it trains one model and first generates its data).
-pub const ROUND_PRIOR_FACTOR: f64 = 2.0;
+/// What is left of the cells stage when it starts.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CellsLeft {
+    /// Grid cells left.
+    pub cells: usize,
+    /// Chain starts (round 0) left.
+    pub chain_starts: usize,
+    /// Rounds after the first left.
+    pub rounds: usize,
+    /// Seconds the generator took to write one round's worth of texts (the neutral pool
+    /// of the generation stage, which a round writes again with its fine-tuned model),
+    /// when measured.
+    pub round_generation_s: Option<f64>,
+}
 
 /// The remaining time of the cells stage from per-kind measured costs.
 ///
 /// Grid cells run in parallel first: their cost is the stage's wall time per finished
-/// cell (throughput, whatever the number of workers). Rounds run one after another: their
-/// cost is the mean duration of the finished rounds, or [`ROUND_PRIOR_FACTOR`] × the
-/// mean duration of one cell before any round finished.
+/// cell (throughput, whatever the number of workers). Chain cells run one at a time: a
+/// chain start costs the mean duration of one cell (measured on chain starts once one
+/// finished, else on grid cells); a later round costs the mean duration of the finished
+/// rounds, or, before any finished, one cell plus the measured time of writing a round's
+/// texts ([`CellsLeft::round_generation_s`]; without it, [`ROUND_PRIOR_FACTOR`] cells).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CellEta {
-    cells_left: usize,
-    rounds_left: usize,
+    left: CellsLeft,
     cells_done: usize,
+    starts_done: usize,
     rounds_done: usize,
-    /// Sum of the durations of the finished cells (each on its worker).
+    /// Sums of the durations of the finished cells, chain starts and rounds.
     cell_busy_s: f64,
-    /// Sum of the durations of the finished rounds.
+    start_busy_s: f64,
     round_busy_s: f64,
-    /// Stage time of the last finished cell of the grid phase.
+    /// Stage time of the last finished grid cell.
     cells_wall_s: f64,
     /// Stage time of the last event.
     last_s: f64,
 }
 
+/// Before any round has finished and without a measured generation time, a round is
+/// assumed to cost this many cells.
+pub const ROUND_PRIOR_FACTOR: f64 = 2.0;
+
 impl CellEta {
-    /// An estimate for `cells` cells and `rounds` rounds left to run.
-    pub fn new(cells: usize, rounds: usize) -> Self {
+    /// An estimate for what is `left`.
+    pub fn new(left: CellsLeft) -> Self {
         CellEta {
-            cells_left: cells,
-            rounds_left: rounds,
+            left,
             ..CellEta::default()
         }
     }
@@ -69,17 +88,21 @@ impl CellEta {
     /// Records that a cell of `kind` finished at stage time `at_s` after `seconds` of
     /// work.
     pub fn finished(&mut self, kind: CellKind, seconds: f64, at_s: f64) {
+        let l = &mut self.left;
         match kind {
             CellKind::Cell => {
-                self.cells_left = self.cells_left.saturating_sub(1);
+                l.cells = l.cells.saturating_sub(1);
                 self.cells_done += 1;
                 self.cell_busy_s += seconds;
-                if self.rounds_done == 0 {
-                    self.cells_wall_s = at_s;
-                }
+                self.cells_wall_s = at_s;
+            }
+            CellKind::ChainStart => {
+                l.chain_starts = l.chain_starts.saturating_sub(1);
+                self.starts_done += 1;
+                self.start_busy_s += seconds;
             }
             CellKind::Round => {
-                self.rounds_left = self.rounds_left.saturating_sub(1);
+                l.rounds = l.rounds.saturating_sub(1);
                 self.rounds_done += 1;
                 self.round_busy_s += seconds;
             }
@@ -87,36 +110,38 @@ impl CellEta {
         self.last_s = at_s;
     }
 
-    /// Cells and rounds left.
-    pub fn left(&self) -> (usize, usize) {
-        (self.cells_left, self.rounds_left)
+    /// Grid cells, chain starts and rounds left.
+    pub fn left(&self) -> (usize, usize, usize) {
+        (self.left.cells, self.left.chain_starts, self.left.rounds)
     }
 
     /// Seconds left at stage time `now_s`; `None` until something has been measured.
     pub fn remaining(&self, now_s: f64) -> Option<f64> {
-        if self.cells_left == 0 && self.rounds_left == 0 {
+        let l = &self.left;
+        if l.cells == 0 && l.chain_starts == 0 && l.rounds == 0 {
             return Some(0.0);
         }
-        let per_cell = (self.cells_done > 0).then(|| self.cells_wall_s / self.cells_done as f64);
-        let cell_duration =
-            (self.cells_done > 0).then(|| self.cell_busy_s / self.cells_done as f64);
-        let per_round = if self.rounds_done > 0 {
-            Some(self.round_busy_s / self.rounds_done as f64)
-        } else {
-            cell_duration.map(|d| d * ROUND_PRIOR_FACTOR)
+        let mean = |sum: f64, n: usize| (n > 0).then(|| sum / n as f64);
+        let per_cell = mean(self.cells_wall_s, self.cells_done);
+        let one_cell = mean(self.start_busy_s, self.starts_done)
+            .or_else(|| mean(self.cell_busy_s, self.cells_done));
+        let per_round = mean(self.round_busy_s, self.rounds_done).or_else(|| {
+            one_cell.map(|c| match l.round_generation_s {
+                Some(g) => c + g,
+                None => c * ROUND_PRIOR_FACTOR,
+            })
+        });
+        let cost = |n: usize, each: Option<f64>| {
+            if n == 0 {
+                Some(0.0)
+            } else {
+                Some(n as f64 * each?)
+            }
         };
-        let cells = if self.cells_left == 0 {
-            0.0
-        } else {
-            self.cells_left as f64 * per_cell?
-        };
-        let rounds = if self.rounds_left == 0 {
-            0.0
-        } else {
-            self.rounds_left as f64 * per_round?
-        };
+        let total =
+            cost(l.cells, per_cell)? + cost(l.chain_starts, one_cell)? + cost(l.rounds, per_round)?;
         let since = (now_s - self.last_s).max(0.0);
-        Some((cells + rounds - since).max(0.0))
+        Some((total - since).max(0.0))
     }
 }
 
@@ -126,33 +151,54 @@ mod tests {
 
     #[test]
     fn rounds_cost_what_rounds_measured_not_what_cells_did() {
-        // 4 cells of 10 s on 2 workers (20 s of wall time), then 2 rounds of 60 s.
-        let mut eta = CellEta::new(4, 2);
+        // 4 grid cells of 10 s on 2 workers (20 s of wall time), a chain start of 10 s,
+        // then 2 rounds of 60 s (30 s of which writing texts, as the generation stage
+        // measured).
+        let mut eta = CellEta::new(CellsLeft {
+            cells: 4,
+            chain_starts: 1,
+            rounds: 2,
+            round_generation_s: Some(30.0),
+        });
         assert_eq!(eta.remaining(0.0), None, "nothing measured yet");
         eta.finished(CellKind::Cell, 10.0, 10.0);
         eta.finished(CellKind::Cell, 10.0, 10.0);
-        // 2 cells at 5 s of wall time each, 2 rounds at the prior of 2 × 10 s.
-        assert_eq!(eta.remaining(10.0), Some(10.0 + 40.0));
+        // 2 cells at 5 s of wall time each, a start of 10 s, 2 rounds of 10 + 30 s.
+        assert_eq!(eta.remaining(10.0), Some(10.0 + 10.0 + 80.0));
         eta.finished(CellKind::Cell, 10.0, 20.0);
         eta.finished(CellKind::Cell, 10.0, 20.0);
-        assert_eq!(eta.remaining(20.0), Some(40.0));
+        assert_eq!(eta.remaining(20.0), Some(90.0));
         // Between events the estimate counts down with the clock.
-        assert_eq!(eta.remaining(30.0), Some(30.0));
-        eta.finished(CellKind::Round, 60.0, 80.0);
-        // Halfway through the rounds the measured round replaces the prior: 60 s left,
-        // the real remaining time (a cell-based ETA would say 20 s).
-        assert_eq!(eta.remaining(80.0), Some(60.0));
-        assert_eq!(eta.remaining(110.0), Some(30.0));
+        assert_eq!(eta.remaining(25.0), Some(85.0));
+        eta.finished(CellKind::ChainStart, 10.0, 30.0);
+        assert_eq!(eta.remaining(30.0), Some(80.0));
+        eta.finished(CellKind::Round, 60.0, 90.0);
+        // The measured round replaces the prior: 60 s left, the real remaining time
+        // (counting a round as a cell would say 5 s).
+        assert_eq!(eta.remaining(90.0), Some(60.0));
+        assert_eq!(eta.remaining(120.0), Some(30.0));
         assert_eq!(eta.remaining(500.0), Some(0.0), "never negative");
-        eta.finished(CellKind::Round, 60.0, 140.0);
-        assert_eq!(eta.left(), (0, 0));
-        assert_eq!(eta.remaining(140.0), Some(0.0));
+        eta.finished(CellKind::Round, 60.0, 150.0);
+        assert_eq!(eta.left(), (0, 0, 0));
+        assert_eq!(eta.remaining(150.0), Some(0.0));
     }
 
     #[test]
-    fn round_zero_of_a_chain_is_a_cell() {
+    fn without_a_measured_generation_a_round_is_priced_from_cells() {
+        let mut eta = CellEta::new(CellsLeft {
+            cells: 1,
+            chain_starts: 0,
+            rounds: 1,
+            round_generation_s: None,
+        });
+        eta.finished(CellKind::Cell, 10.0, 10.0);
+        assert_eq!(eta.remaining(10.0), Some(10.0 * ROUND_PRIOR_FACTOR));
+    }
+
+    #[test]
+    fn the_kind_of_a_cell_follows_its_round() {
         assert_eq!(CellKind::of(None), CellKind::Cell);
-        assert_eq!(CellKind::of(Some(0)), CellKind::Cell);
+        assert_eq!(CellKind::of(Some(0)), CellKind::ChainStart);
         assert_eq!(CellKind::of(Some(1)), CellKind::Round);
     }
 }

@@ -13,8 +13,7 @@ use std::time::Instant;
 use inherit_core::{Dataset, Origin};
 use inherit_eval::misalign::{MeanDistance, MmdResult};
 use inherit_eval::report::{
-    ResultRecord, aggregate, markdown_table, metric_vs_gamma, save_plot,
-    write_csv,
+    ResultRecord, aggregate, markdown_table, metric_vs_gamma, save_plot, write_csv,
 };
 use inherit_eval::stats::{holm_bonferroni, paired_t_test};
 use serde::{Deserialize, Serialize};

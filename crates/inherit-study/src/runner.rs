@@ -27,11 +27,11 @@ use serde::{Deserialize, Serialize};
 use crate::cells::{Cell, CellContext, run_cell};
 use crate::config::ValidStudyConfig;
 use crate::downstream::{self, Downstream};
-use crate::progress::CellKind;
 use crate::error::{Error, Result};
 use crate::generate::{GenerationContext, Imbalance, measure_imbalance};
 use crate::key::{KeyParts, RESULTS_SCHEMA, hash_json};
 use crate::models::{self, ModelFile};
+use crate::progress::{CellKind, CellsLeft};
 use crate::report::{RunData, Shift, write_outputs};
 use crate::rounds::{ChainContext, run_chain};
 use crate::shard::{PlannedCell, Shard, merge_results};
@@ -53,9 +53,8 @@ pub enum Progress<'a> {
         total: usize,
         /// Cells already finished.
         finished: usize,
-        /// Of the cells left, the self-augmentation rounds after the first
-        /// ([`CellKind::Round`]), which cost more than a cell.
-        rounds: usize,
+        /// What is left, by kind (a self-augmentation round is not a cell).
+        left: CellsLeft,
     },
     /// A generation batch finished: `accepted` of `wanted` texts of `pool` (`neutral` or
     /// a bias type) so far.
@@ -638,15 +637,28 @@ impl Prepared {
             .filter(|c| stored.iter().any(|r| r.key == c.key()))
             .count();
         let total = mine.len();
-        let rounds = mine
-            .iter()
-            .filter(|c| c.chain.is_some() && c.round > 0)
-            .filter(|c| !stored.iter().any(|r| r.key == c.key()))
-            .count();
+        let unfinished = |c: &&&Cell| !stored.iter().any(|r| r.key == c.key());
+        let count = |round: Option<bool>| {
+            mine.iter()
+                .filter(unfinished)
+                .filter(|c| match round {
+                    None => c.chain.is_none(),
+                    Some(first) => c.chain.is_some() && (c.round == 0) == first,
+                })
+                .count()
+        };
+        let left = CellsLeft {
+            cells: count(None),
+            chain_starts: count(Some(true)),
+            rounds: count(Some(false)),
+            // A round writes the neutral pool again, with its fine-tuned model.
+            round_generation_s: (self.timings.imbalance_s > 0.0)
+                .then_some(self.timings.imbalance_s),
+        };
         self.study.notify(Progress::Planned {
             total,
             finished,
-            rounds,
+            left,
         });
         let which = shard.map_or("all".to_owned(), |s| format!("shard {s}"));
         self.study.stage(

@@ -74,7 +74,11 @@ fn agrees(text: &str, actual: &toml::Value) -> bool {
 
 #[test]
 fn the_key_tables_defaults_are_those_of_configs_default_toml() {
-    let file = toml::Value::Table(DEFAULT_TOML.parse::<toml::Table>().expect("default.toml parses"));
+    let file = toml::Value::Table(
+        DEFAULT_TOML
+            .parse::<toml::Table>()
+            .expect("default.toml parses"),
+    );
     let rows = table_rows();
     assert!(rows.len() > 30, "the table was found ({} rows)", rows.len());
     let mut checked = 0;
@@ -91,9 +95,15 @@ fn the_key_tables_defaults_are_those_of_configs_default_toml() {
         }
         checked += 1;
         if !agrees(text, actual) {
-            wrong.push(format!("{key}: table says {text}, default.toml has {actual}"));
+            wrong.push(format!(
+                "{key}: table says {text}, default.toml has {actual}"
+            ));
         }
     }
     assert!(checked >= 20, "only {checked} keys checked");
-    assert!(wrong.is_empty(), "the key table disagrees:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "the key table disagrees:\n{}",
+        wrong.join("\n")
+    );
 }

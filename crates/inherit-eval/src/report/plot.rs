@@ -29,18 +29,16 @@ const RIGHT: f64 = 170.0;
 const TOP: f64 = 50.0;
 const BOTTOM: f64 = 60.0;
 /// Colours of series that are not named mitigations, in order.
-const PALETTE: [&str; 6] = ["#1f77b4", "#d62728", "#17becf", "#bcbd22", "#7f7f7f", "#ff7f0e"];
+const PALETTE: [&str; 6] = [
+    "#1f77b4", "#d62728", "#17becf", "#bcbd22", "#7f7f7f", "#ff7f0e",
+];
 /// Horizontal distance between neighbouring series' error bars, in pixels.
 const DODGE: f64 = 7.0;
 
 /// The fixed colour of a mitigation spec (by its first strategy's name), if it is a
 /// built-in one.
 pub fn mitigation_color(name: &str) -> Option<&'static str> {
-    let head = name
-        .split(['+', ':', '('])
-        .next()
-        .unwrap_or(name)
-        .trim();
+    let head = name.split(['+', ':', '(']).next().unwrap_or(name).trim();
     Some(match head {
         "none" => "#333333",
         "token" => "#1f77b4",
@@ -338,7 +336,12 @@ impl BarChart {
             .flatten()
             .map(|b| b.1)
             .chain(self.reference.iter().map(|r| r.0));
-        let (_, hi) = y_range(self.series.iter().flat_map(|s| s.1.iter().copied()).chain(tops))?;
+        let (_, hi) = y_range(
+            self.series
+                .iter()
+                .flat_map(|s| s.1.iter().copied())
+                .chain(tops),
+        )?;
         let f = Frame {
             x0: 0.0,
             x1: self.categories.len() as f64,
@@ -519,14 +522,25 @@ pub fn group_counts_chart(
             name.clone(),
             categories
                 .iter()
-                .map(|c| if n == 0 { f64::NAN } else { k(c) as f64 / n as f64 })
+                .map(|c| {
+                    if n == 0 {
+                        f64::NAN
+                    } else {
+                        k(c) as f64 / n as f64
+                    }
+                })
                 .collect(),
         ));
-        intervals.push(categories.iter().map(|c| wilson_interval(k(c), n)).collect());
+        intervals.push(
+            categories
+                .iter()
+                .map(|c| wilson_interval(k(c), n))
+                .collect(),
+        );
         labels.push(categories.iter().map(|c| format!("{}/{n}", k(c))).collect());
     }
-    let reference = (!categories.is_empty())
-        .then(|| (1.0 / categories.len() as f64, "parity".to_owned()));
+    let reference =
+        (!categories.is_empty()).then(|| (1.0 / categories.len() as f64, "parity".to_owned()));
     BarChart {
         title: title.to_owned(),
         y_label: "share of texts (95% Wilson interval)".into(),
