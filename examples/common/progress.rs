@@ -34,6 +34,9 @@ struct Stand {
     total: u64,
     /// The cells stage's per-kind estimate; other stages use their rate.
     cells: Option<CellEta>,
+    /// Other stages: the estimate at the last step (stage seconds, seconds left), counted
+    /// down between steps.
+    at_step: Option<(f64, f64)>,
 }
 
 impl Stand {
@@ -46,6 +49,18 @@ impl Stand {
             done: initial,
             total,
             cells: None,
+            at_step: None,
+        }
+    }
+
+    /// Records a step to `done` (the rate so far gives the estimate until the next).
+    fn step(&mut self, done: u64) {
+        self.done = done;
+        let t = self.started.elapsed().as_secs_f64();
+        let fresh = done.saturating_sub(self.initial);
+        if fresh > 0 && self.total > 0 {
+            let left = self.total.saturating_sub(done) as f64 * t / fresh as f64;
+            self.at_step = Some((t, left));
         }
     }
 
@@ -55,9 +70,7 @@ impl Stand {
         if let Some(eta) = &self.cells {
             return eta.remaining(t);
         }
-        let fresh = self.done.saturating_sub(self.initial);
-        (fresh > 0 && self.total > 0)
-            .then(|| self.total.saturating_sub(self.done) as f64 * t / fresh as f64)
+        self.at_step.map(|(at, left)| (left - (t - at)).max(0.0))
     }
 
     /// `[cells] 3/8 cells (37%), 1.5 cells/min, elapsed 2m00s, ETA 3m20s`.
@@ -226,9 +239,12 @@ impl Reporter {
         }
         let shared = self.stand.clone();
         let style = ProgressStyle::with_template(&format!(
-            "{{spinner}} {name:<28} {{bar:30}} {{pos}}/{{len}} {unit} [{{elapsed}}, ETA {{remaining}}] {{msg}}"
+            "{{spinner}} {name:<28} {{bar:30}} {{pos}}/{{len}} {unit} [{{took}}, ETA {{remaining}}] {{msg}}"
         ))
         .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key("took", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{}", fmt_duration(state.elapsed().as_secs_f64()));
+        })
         .with_key(
             "remaining",
             move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
@@ -251,7 +267,7 @@ impl Reporter {
         let finished = {
             let mut stand = lock(&self.stand);
             let Some(s) = stand.as_mut() else { return };
-            s.done = done;
+            s.step(done);
             if let (Some(eta), Some((kind, seconds, _))) = (s.cells.as_mut(), &cell) {
                 eta.finished(*kind, *seconds, s.started.elapsed().as_secs_f64());
             }

@@ -192,8 +192,9 @@ impl<'a> Augmenter<'a> {
         })
     }
 
-    /// Builder: calls `f` after every batch with the counts so far (for a caller's own
-    /// progress display; the run's own bar is [`AugmentParams::progress`]).
+    /// Builder: calls `f` once before the first batch and after every batch with the
+    /// counts so far (for a caller's own progress display; the run's own bar is
+    /// [`AugmentParams::progress`]).
     pub fn on_progress(mut self, f: impl FnMut(&AugmentTick) + 'a) -> Self {
         self.on_tick = Some(Box::new(f));
         self
@@ -222,6 +223,15 @@ impl<'a> Augmenter<'a> {
         };
         let mut examples = Vec::new();
         let bar = self.progress_bar(max as u64);
+        // A first tick before the first batch: a caller's clock starts with the run.
+        if let Some(f) = &mut self.on_tick {
+            f(&AugmentTick {
+                accepted: 0,
+                wanted: n,
+                prompts: 0,
+                cached: 0,
+            });
+        }
         let mut start = 0;
         while examples.len() < n && start < max {
             let end = (start + batch_size).min(source.limit().unwrap_or(usize::MAX));
