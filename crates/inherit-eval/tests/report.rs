@@ -219,3 +219,19 @@ fn aggregates_tables_and_plots() {
     assert!(svg.contains(">2/2</text>") && svg.contains(">0/2</text>"));
     assert!(svg.contains("stroke-dasharray") && svg.contains(">parity</text>"));
 }
+
+#[test]
+fn other_series_never_take_a_mitigations_colour() {
+    use inherit_eval::report::{mitigation_color, series_color};
+    let fixed: Vec<&str> = ["none", "token", "mask", "loss:1.0", "reweigh", "cda", "tag"]
+        .iter()
+        .map(|m| mitigation_color(m).unwrap())
+        .collect();
+    for i in 0..12 {
+        let c = series_color(&format!("label{i}"), i);
+        assert!(!fixed.contains(&c), "series {i} took {c}");
+    }
+    // A spec's colour is its first strategy's, in every plot.
+    assert_eq!(mitigation_color("loss:0.5"), mitigation_color("loss:1.0"));
+    assert_eq!(series_color("mask", 3), series_color("mask", 0));
+}

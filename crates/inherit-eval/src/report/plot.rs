@@ -28,9 +28,10 @@ const LEFT: f64 = 70.0;
 const RIGHT: f64 = 170.0;
 const TOP: f64 = 50.0;
 const BOTTOM: f64 = 60.0;
-/// Colours of series that are not named mitigations, in order.
+/// Colours of series that are not named mitigations, in order (none of them a
+/// mitigation's colour).
 const PALETTE: [&str; 6] = [
-    "#1f77b4", "#d62728", "#17becf", "#bcbd22", "#7f7f7f", "#ff7f0e",
+    "#17becf", "#d62728", "#bcbd22", "#393b79", "#8c6d31", "#7b4173",
 ];
 /// Horizontal distance between neighbouring series' error bars, in pixels.
 const DODGE: f64 = 7.0;
