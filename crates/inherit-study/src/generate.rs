@@ -16,6 +16,9 @@ use crate::config::GeneratorConfig;
 use crate::error::Result;
 use crate::task::Task;
 
+/// A callback of [`GenerationContext::progress`]: the pool's name and the counts so far.
+pub type GenerationProgress<'a> = dyn Fn(&str, &AugmentTick) + 'a;
+
 /// Everything the generation stages need.
 pub struct GenerationContext<'a> {
     /// The generator.
@@ -36,7 +39,7 @@ pub struct GenerationContext<'a> {
     pub cache: &'a Path,
     /// Called after each generation batch with the pool's name (`neutral` or the bias
     /// type) and the counts so far.
-    pub progress: Option<&'a dyn Fn(&str, &AugmentTick)>,
+    pub progress: Option<&'a GenerationProgress<'a>>,
 }
 
 impl GenerationContext<'_> {
