@@ -362,11 +362,14 @@ impl BarChart {
                 let x = LEFT + c as f64 * slot + slot * 0.1 + s as f64 * bar;
                 let (top, base) = (f.py(v.max(0.0)), f.py(0.0));
                 let color = series_color(&self.series[s].0, s);
-                out.push_str(&format!(
+                // A zero bar draws nothing (a zero-height rect is invalid SVG).
+                if base - top >= 0.05 {
+                    out.push_str(&format!(
                     "<rect x=\"{x:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{color}\" fill-opacity=\"0.85\"/>\n",
                     bar.max(1.0),
-                    (base - top).max(0.0),
+                    base - top,
                 ));
+                }
                 let centre = x + bar / 2.0;
                 let interval = self
                     .intervals
