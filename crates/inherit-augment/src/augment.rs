@@ -150,12 +150,29 @@ pub struct Augmented {
     pub report: AugmentReport,
 }
 
+/// Where a run stands, after each batch (see [`Augmenter::on_progress`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AugmentTick {
+    /// Examples accepted so far.
+    pub accepted: usize,
+    /// Examples asked for.
+    pub wanted: usize,
+    /// Prompts considered so far.
+    pub prompts: usize,
+    /// Outputs read from the cache so far (no generation cost).
+    pub cached: usize,
+}
+
+/// A callback of [`Augmenter::on_progress`].
+type TickFn<'a> = Box<dyn FnMut(&AugmentTick) + 'a>;
+
 /// Runs prompts through a generator and keeps the valid outputs.
 pub struct Augmenter<'a> {
     generator: &'a dyn TextGenerator,
     lexicon: &'a Lexicon,
     params: AugmentParams,
     cache: Option<GenerationCache>,
+    on_tick: Option<TickFn<'a>>,
 }
 
 impl<'a> Augmenter<'a> {
@@ -171,7 +188,16 @@ impl<'a> Augmenter<'a> {
             lexicon,
             params,
             cache: None,
+            on_tick: None,
         })
+    }
+
+    /// Builder: calls `f` once before the first batch and after every batch with the
+    /// counts so far (for a caller's own progress display; the run's own bar is
+    /// [`AugmentParams::progress`]).
+    pub fn on_progress(mut self, f: impl FnMut(&AugmentTick) + 'a) -> Self {
+        self.on_tick = Some(Box::new(f));
+        self
     }
 
     /// Builder: reads and appends generations to the cache file at `path`.
@@ -197,6 +223,15 @@ impl<'a> Augmenter<'a> {
         };
         let mut examples = Vec::new();
         let bar = self.progress_bar(max as u64);
+        // A first tick before the first batch: a caller's clock starts with the run.
+        if let Some(f) = &mut self.on_tick {
+            f(&AugmentTick {
+                accepted: 0,
+                wanted: n,
+                prompts: 0,
+                cached: 0,
+            });
+        }
         let mut start = 0;
         while examples.len() < n && start < max {
             let end = (start + batch_size).min(source.limit().unwrap_or(usize::MAX));
@@ -226,6 +261,14 @@ impl<'a> Augmenter<'a> {
                 bar.set_message(format!("accepted {}", examples.len()));
             }
             start = end;
+            if let Some(f) = &mut self.on_tick {
+                f(&AugmentTick {
+                    accepted: examples.len(),
+                    wanted: n,
+                    prompts: report.prompts,
+                    cached: report.cached,
+                });
+            }
         }
         bar.finish_and_clear();
         report.accepted = examples.len();
@@ -388,6 +431,7 @@ impl<'a> Augmenter<'a> {
             return ProgressBar::hidden();
         }
         let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+        bar.enable_steady_tick(std::time::Duration::from_millis(250));
         let style = ProgressStyle::with_template(
             "{elapsed_precise} [{wide_bar}] {pos}/{len} prompts, {per_sec}, ETA {eta} ({msg})",
         )

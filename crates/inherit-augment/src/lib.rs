@@ -17,7 +17,7 @@ pub mod retry;
 pub mod spec;
 pub mod templates;
 
-pub use augment::{AugmentParams, AugmentReport, Augmented, Augmenter};
+pub use augment::{AugmentParams, AugmentReport, AugmentTick, Augmented, Augmenter};
 pub use base::PromptSource;
 pub use cache::{CacheRecord, GenerationCache, cache_key};
 pub use clean::{CleanParams, RejectReason, clean_output};

@@ -42,6 +42,45 @@ impl DataDir {
         DataDir::new(path)
     }
 
+    /// The data directory as every binary and the study find it, at run time:
+    ///
+    /// 1. `INHERIT_DATA_DIR` when it is set and not empty; an error naming the variable
+    ///    when it is not a directory (never a silent fallback);
+    /// 2. else `../shared/data` relative to the current directory or the first directory
+    ///    above it that has one (a checkout beside `shared/`, run from its root or from
+    ///    any folder inside it);
+    /// 3. else an error naming `INHERIT_DATA_DIR`.
+    pub fn resolve() -> Result<Self> {
+        Self::resolve_from(
+            std::env::var_os(DATA_DIR_ENV).map(PathBuf::from),
+            &std::env::current_dir().unwrap_or_default(),
+        )
+    }
+
+    /// [`DataDir::resolve`] with the variable's value and the current directory given.
+    pub fn resolve_from(var: Option<PathBuf>, cwd: &Path) -> Result<Self> {
+        if let Some(path) = var.filter(|p| !p.as_os_str().is_empty()) {
+            if !path.is_dir() {
+                return Err(Error::EnvNotDir {
+                    var: DATA_DIR_ENV,
+                    path,
+                });
+            }
+            return Ok(DataDir { root: path });
+        }
+        for dir in cwd.ancestors() {
+            let Some(parent) = dir.parent() else { break };
+            let candidate = parent.join("shared").join("data");
+            if candidate.is_dir() {
+                return Ok(DataDir { root: candidate });
+            }
+        }
+        Err(Error::NoDataDir {
+            var: DATA_DIR_ENV,
+            cwd: cwd.to_owned(),
+        })
+    }
+
     /// The directory.
     pub fn root(&self) -> &Path {
         &self.root
@@ -154,5 +193,54 @@ impl DataDir {
             .map(|c| self.wvs_file(c))
             .collect::<Result<Vec<_>>>()?;
         WvsSurvey::from_files(files)
+    }
+}
+
+#[cfg(test)]
+mod resolve_tests {
+    use super::*;
+
+    #[test]
+    fn a_set_variable_wins_and_a_wrong_one_is_named_not_replaced() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let data = tmp.path().join("shared").join("data");
+        std::fs::create_dir_all(&data).expect("mkdir");
+        let repo = tmp.path().join("repo");
+        std::fs::create_dir_all(repo.join("crates/x")).expect("mkdir");
+        // The variable, when it names a folder, is used as it is.
+        let other = tmp.path().join("elsewhere");
+        std::fs::create_dir_all(&other).expect("mkdir");
+        let d = DataDir::resolve_from(Some(other.clone()), &repo).expect("set");
+        assert_eq!(d.root(), other);
+        // A variable naming nothing is an error naming it, even though ../shared/data
+        // exists beside the checkout.
+        let err = DataDir::resolve_from(Some("/nowhere/at/all".into()), &repo)
+            .expect_err("missing folder")
+            .to_string();
+        assert!(err.contains("INHERIT_DATA_DIR=/nowhere/at/all"), "{err}");
+        // Unset: ../shared/data from the current directory or any folder above it.
+        assert_eq!(
+            DataDir::resolve_from(None, &repo).expect("root").root(),
+            data
+        );
+        assert_eq!(
+            DataDir::resolve_from(None, &repo.join("crates/x"))
+                .expect("inside")
+                .root(),
+            data
+        );
+        // An empty variable counts as unset.
+        assert_eq!(
+            DataDir::resolve_from(Some("".into()), &repo)
+                .expect("empty")
+                .root(),
+            data
+        );
+        // Nothing found: an error naming the variable.
+        let lone = tempfile::tempdir().expect("tempdir");
+        let err = DataDir::resolve_from(None, lone.path())
+            .expect_err("none")
+            .to_string();
+        assert!(err.contains("INHERIT_DATA_DIR is not set"), "{err}");
     }
 }

@@ -25,10 +25,35 @@ pub enum Error {
         path: PathBuf,
     },
     /// The data directory itself does not exist or is not a directory.
-    #[error("data directory {} does not exist or is not a directory", path.display())]
+    #[error(
+        "data directory {} does not exist or is not a directory (it comes from --data-dir, \
+         INHERIT_DATA_DIR, or ../shared/data above the current directory)",
+        path.display()
+    )]
     MissingDataDir {
         /// The directory given.
         path: PathBuf,
+    },
+    /// `INHERIT_DATA_DIR` is set to something that is not a directory.
+    #[error("{var}={}: not a directory; point {var} at the shared data directory", path.display())]
+    EnvNotDir {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        path: PathBuf,
+    },
+    /// `INHERIT_DATA_DIR` is not set and no `../shared/data` was found from the current
+    /// directory upwards (see [`crate::DataDir::resolve`]).
+    #[error(
+        "no data directory: {var} is not set and no ../shared/data was found from {} \
+         upwards; set {var} to the shared data directory",
+        cwd.display()
+    )]
+    NoDataDir {
+        /// The variable.
+        var: &'static str,
+        /// Where the search started.
+        cwd: PathBuf,
     },
     /// `INHERIT_DATA_DIR` is not set (see [`crate::DataDir::from_env`]).
     #[error("the environment variable {0} is not set; point it at the shared data directory")]

@@ -153,9 +153,26 @@ fn aggregates_tables_and_plots() {
     .unwrap();
     assert_eq!(chart.series.len(), 2);
     let svg = chart.to_svg().unwrap();
+    assert!(svg.contains(">mask</text>") && svg.contains(">none</text>"));
+    // Intervals are error bars (no translucent bands), `none` is listed first and every
+    // mitigation has its fixed colour in the legend and on its line.
+    assert!(!svg.contains("<polygon") && !svg.contains("fill-opacity=\"0.18\""));
     assert!(
-        svg.contains("<polygon") && svg.contains(">mask</text>") && svg.contains(">none</text>")
+        svg.find(">none</text>") < svg.find(">mask</text>"),
+        "none first"
     );
+    assert_eq!(chart.series[0].name, "none");
+    for m in ["none", "mask"] {
+        let color = inherit_eval::report::mitigation_color(m).unwrap();
+        assert!(
+            svg.contains(&format!("stroke=\"{color}\" stroke-width=\"2\"")),
+            "{m}'s line in {color}"
+        );
+        assert!(
+            svg.contains(&format!("fill=\"{color}\"/>")),
+            "{m}'s swatch in {color}"
+        );
+    }
     let (svg_path, png_path) = save_plot(&svg, dir.path().join("accuracy_vs_gamma")).unwrap();
     let svg_len = std::fs::metadata(&svg_path).unwrap().len();
     let png = std::fs::read(&png_path).unwrap();
@@ -185,4 +202,37 @@ fn aggregates_tables_and_plots() {
     assert_eq!(png_size(&png), (1440, 880));
     assert!(png.len() > 5_000);
     assert!(metric_vs_gamma(&rows, "nope", "x", "y", "z").is_err());
+
+    // Counts: `k/n` above each bar, a Wilson interval, and the parity line.
+    let counts = vec![(
+        "software_engineer".to_string(),
+        BTreeMap::from([("female".to_string(), 0usize), ("male".to_string(), 2)]),
+    )];
+    let chart = inherit_eval::report::group_counts_chart("shares", &counts);
+    assert_eq!(chart.series[0].1, vec![0.0, 1.0]);
+    let (lo, hi) = chart.intervals[0][1].unwrap();
+    assert!(
+        lo > 0.3 && lo < 0.4 && hi == 1.0,
+        "Wilson interval of 2/2: {lo}..{hi}"
+    );
+    assert_eq!(chart.reference, Some((0.5, "parity".to_string())));
+    let svg = chart.to_svg().unwrap();
+    assert!(svg.contains(">2/2</text>") && svg.contains(">0/2</text>"));
+    assert!(svg.contains("stroke-dasharray") && svg.contains(">parity</text>"));
+}
+
+#[test]
+fn other_series_never_take_a_mitigations_colour() {
+    use inherit_eval::report::{mitigation_color, series_color};
+    let fixed: Vec<&str> = ["none", "token", "mask", "loss:1.0", "reweigh", "cda", "tag"]
+        .iter()
+        .map(|m| mitigation_color(m).unwrap())
+        .collect();
+    for i in 0..12 {
+        let c = series_color(&format!("label{i}"), i);
+        assert!(!fixed.contains(&c), "series {i} took {c}");
+    }
+    // A spec's colour is its first strategy's, in every plot.
+    assert_eq!(mitigation_color("loss:0.5"), mitigation_color("loss:1.0"));
+    assert_eq!(series_color("mask", 3), series_color("mask", 0));
 }

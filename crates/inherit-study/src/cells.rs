@@ -146,7 +146,12 @@ pub fn train_cell(
         },
     )?;
     metrics.insert("mix_repeated".into(), repeated as f64);
-    metrics.extend(model.training_metrics());
+    if let Some(report) = model.train_report() {
+        metrics.extend(crate::downstream::training_metrics(report));
+    }
+    if let (Some(dir), Some(report)) = (ctx.artifacts, model.train_report()) {
+        crate::output::write_training_loss(&dir.join("cells").join(cell.key()), report)?;
+    }
     let record = ResultRecord {
         task: ctx.task.name().to_owned(),
         bias_type: cell.bias_type.clone(),

@@ -8,17 +8,17 @@
 //! | key | default (`configs/default.toml`) | meaning |
 //! |---|---|---|
 //! | `out` | `runs/study` | output folder (results, report, caches) |
-//! | `bias_types` | `["contrastive-single-explicit"]` | bias types of D_a (framework ids) |
-//! | `gammas` | `[0, 0.05, 0.1, 0.2, 0.5]` | bias ratios γ = \|D_a\| / (\|D_o\| + \|D_a\|), each in [0, 1) |
+//! | `bias_types` | `["contrastive-single-explicit", "contextual-single-implicit"]` | bias types of D_a (framework ids) |
+//! | `gammas` | `[0, 0.2, 0.5]` | bias ratios γ = \|D_a\| / (\|D_o\| + \|D_a\|), each in [0, 1) |
 //! | `mitigations` | `["none", "token", "mask", "loss:1.0"]` | mitigation specs (`inherit_mitigate` grammar) |
-//! | `seeds` | `[1, 2, 3, 4, 5]` | one cell per seed; paired tests run over seeds |
+//! | `seeds` | `[1, 2, 3]` | one cell per seed; paired tests run over seeds |
 //! | `device` | `flex` | training device (`flex`; `tch-cpu`, `tch-cuda:N`, `cuda:N` by feature) |
-//! | `[[tasks]]` | one occupation task | one entry per task; several tasks run as one sub-study each in `out/<name>/` ([`crate::multi`]) |
+//! | `[[tasks]]` | occupation, then hiring (the table shows the first task) | one entry per task; several tasks run as one sub-study each in `out/<name>/` ([`crate::multi`]) |
 //! | `tasks[].name` | the kind | folder name and report heading, unique |
 //! | `tasks[].kind` | `occupation` | the downstream task (built in: `occupation`, `hiring`, `toxicity` (identity madlibs, directly related to bias), `sentiment` (SST-2, indirectly related); the last two read the shared data directory, `INHERIT_DATA_DIR` or `../shared/data`), `salary` (salary bands, gender), `story` (story generation, culture × gender; needs a downstream model that writes text) |
 //! | `tasks[].axis` | `gender` | the group axis whose gap is measured |
 //! | `tasks[].groups` | `["female", "male"]` | the two groups compared (gap = first − second) |
-//! | `tasks[].train_per_cell` | 5 | D_o examples per cell of the task's suite (occupation × gender × culture; hiring: culture × gender × decision; salary: culture × gender × band; story: culture × gender × topic) |
+//! | `tasks[].train_per_cell` | 2 | D_o examples per cell of the task's suite (occupation × gender × culture; hiring: culture × gender × decision; salary: culture × gender × band; story: culture × gender × topic) |
 //! | `tasks[].test_per_cell` | 4 | balanced test examples per cell (hiring on another axis than culture adds twice as many borderline profiles per culture × gender) |
 //! | `tasks[].seed` | 0 | seed of the built-in suite |
 //! | `tasks[].rounds` | 0 | multi-round self-augmentation: R rounds (0 … R − 1) per seed, each round's D_a written by the previous round's fine-tuned model under neutral prompts ([`crate::rounds`]; needs a downstream model that generates) |
@@ -28,15 +28,15 @@
 //! | `generator.kind` | `smollm2` | `smollm2` (in process), `openai` (server), `stand-in` (model-free, known 80/20 skew) |
 //! | `generator.gguf` | – | local GGUF instead of the pip-fetched SmolLM2 |
 //! | `generator.endpoint`, `model`, `api_key_env` | – | the OpenAI-compatible server (`openai`) |
-//! | `generator.neutral_per_label` | 30 | neutral prompts per label (the generator's own group balance) |
-//! | `generator.augmented_per_label` | 50 | D_a pool size per label and bias type |
-//! | `generator.max_tokens` | 96 | new tokens per generation |
+//! | `generator.neutral_per_label` | 10 | neutral prompts per label (the generator's own group balance) |
+//! | `generator.augmented_per_label` | 20 | D_a pool size per label and bias type |
+//! | `generator.max_tokens` | 80 | new tokens per generation |
 //! | `generator.temperature`, `top_p` | 0.8, 0.95 | sampling |
 //! | `generator.batch_size` | 16 | prompts per batch |
 //! | `generator.seed` | 7 | generation seed |
 //! | `embedding.kind` | `minilm` | `minilm`, `hashing` (model-free) or `none` (skip the shift analysis) |
 //! | `embedding.bert_dir` | – | local BERT folder instead of the pip-fetched MiniLM |
-//! | `embedding.samples_per_source` | 120 | texts per source embedded for MMD |
+//! | `embedding.samples_per_source` | 60 | texts per source embedded for MMD |
 //! | `embedding.permutations` | 500 | permutations of the MMD test |
 //! | `downstream.model` | `bag` | `bag` (bag of embeddings), `transformer`, `bert` (MiniLM fine-tuned), `smollm2-lora` (SmolLM2 fine-tuned with LoRA; needs a task with an instruction format) |
 //! | `downstream.bert_dir` | – | local BERT folder for `bert` |

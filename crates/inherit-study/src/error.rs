@@ -31,7 +31,7 @@ pub enum Error {
     #[error(
         "{}: {n} finished cell(s) were computed with another configuration (changed: {}); \
          use another output folder, or recompute them (`--recompute`, \
-         `RunOptions::recompute_changed`)",
+         `Study::recompute_changed`)",
         path.display(),
         changed.join(", ")
     )]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use inherit_augment::{
-    AugmentParams, AugmentReport, Augmenter, NameTable, PromptBuilder, Templates,
+    AugmentParams, AugmentReport, AugmentTick, Augmenter, NameTable, PromptBuilder, Templates,
 };
 use inherit_core::{BiasType, Dataset, GenerationParams, Lexicon, TextGenerator};
 use inherit_eval::misalign::{GroupDistribution, GroupSource, TargetTest};
@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 use crate::config::GeneratorConfig;
 use crate::error::Result;
 use crate::task::Task;
+
+/// A callback of [`GenerationContext::progress`]: the pool's name and the counts so far.
+pub type GenerationProgress<'a> = dyn Fn(&str, &AugmentTick) + 'a;
 
 /// Everything the generation stages need.
 pub struct GenerationContext<'a> {
@@ -34,6 +37,9 @@ pub struct GenerationContext<'a> {
     pub labels: &'a [String],
     /// The append-only generation cache.
     pub cache: &'a Path,
+    /// Called after each generation batch with the pool's name (`neutral` or the bias
+    /// type) and the counts so far.
+    pub progress: Option<&'a GenerationProgress<'a>>,
 }
 
 impl GenerationContext<'_> {
@@ -56,9 +62,13 @@ impl GenerationContext<'_> {
             progress: false,
             ..AugmentParams::default()
         };
-        let out = Augmenter::new(self.generator, self.lexicon, params)?
-            .with_cache(self.cache)?
-            .run(&prompts, n)?;
+        let pool = bias_type.to_string();
+        let mut augmenter =
+            Augmenter::new(self.generator, self.lexicon, params)?.with_cache(self.cache)?;
+        if let Some(f) = self.progress {
+            augmenter = augmenter.on_progress(move |tick| f(&pool, tick));
+        }
+        let out = augmenter.run(&prompts, n)?;
         let examples = self.task.adopt(out.examples);
         let data = Dataset::with_labels(
             format!("augmented-{bias_type}"),

@@ -39,6 +39,7 @@ fn per_task(study: &Study) -> Result<Vec<(String, Study)>> {
                 .recompute_changed(study.recompute_changed)
                 .jobs(study.jobs);
             sub.progress = study.progress.clone();
+            sub.run_info = study.run_info.clone();
             (name, sub)
         })
         .collect())
@@ -115,7 +116,10 @@ pub fn run(study: Study) -> Result<StudyOutcome> {
         announce(&study, &name, i, n);
         outcomes.push((name, sub.run()?));
     }
-    summarise(&study.config.out, outcomes)
+    let history = crate::output::previous_runs(&study.config.out);
+    let outcome = summarise(&study.config.out, outcomes)?;
+    crate::output::finish(&outcome, &study.run_info, history)?;
+    Ok(outcome)
 }
 
 /// The report stage of every task, then the summary.
@@ -127,7 +131,10 @@ pub fn report(study: Study) -> Result<StudyOutcome> {
         announce(&study, &name, i, n);
         outcomes.push((name, sub.report()?));
     }
-    summarise(&study.config.out, outcomes)
+    let history = crate::output::previous_runs(&study.config.out);
+    let outcome = summarise(&study.config.out, outcomes)?;
+    crate::output::finish(&outcome, &study.run_info, history)?;
+    Ok(outcome)
 }
 
 fn add(total: &mut Timings, t: &Timings) {
@@ -226,7 +233,8 @@ fn summarise(out: &Path, outcomes: Vec<(String, StudyOutcome)>) -> Result<StudyO
         let path = o.out.join("report.md");
         let body = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
         let _ = writeln!(md, "\n## Task `{name}`\n");
-        for line in body.lines() {
+        // The task's own title is replaced by the `## Task` heading above.
+        for line in body.lines().filter(|l| !l.starts_with("# ")) {
             // Each task's headings one level down, its links into its folder.
             let line = line
                 .replace("](plots/", &format!("]({name}/plots/"))

@@ -13,8 +13,7 @@ use std::time::Instant;
 use inherit_core::{Dataset, Origin};
 use inherit_eval::misalign::{MeanDistance, MmdResult};
 use inherit_eval::report::{
-    ResultRecord, aggregate, group_imbalance_chart, markdown_table, metric_vs_gamma, save_plot,
-    write_csv,
+    ResultRecord, aggregate, fmt_p, markdown_table, metric_vs_gamma, save_plot, write_csv,
 };
 use serde::{Deserialize, Serialize};
 
@@ -92,17 +91,6 @@ fn group_counts(data: &RunData<'_>, pool: &Dataset, label: &str) -> (usize, usiz
         }
     }
     (a, b, u)
-}
-
-/// A p-value with three decimals, or in scientific notation below 0.001.
-fn fmt_p(p: f64) -> String {
-    if p.is_nan() {
-        "–".into()
-    } else if p < 1e-3 {
-        format!("{p:.1e}")
-    } else {
-        format!("{p:.3}")
-    }
 }
 
 fn fmt_share(a: usize, b: usize) -> String {
@@ -288,16 +276,16 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
             plot_files.push((m.name.clone(), bias.clone(), svg, png));
         }
     }
-    let shares: Vec<(String, BTreeMap<String, f64>)> = data
+    let counts: Vec<(String, BTreeMap<String, usize>)> = data
         .imbalance
         .distribution
         .per_label
         .iter()
-        .map(|(label, counts)| (label.clone(), counts.shares()))
+        .map(|(label, counts)| (label.clone(), counts.counts.clone()))
         .collect();
-    let chart = group_imbalance_chart(
+    let chart = inherit_eval::report::group_counts_chart(
         &format!("Generator's inferred {} under neutral prompts", g.axis),
-        &shares,
+        &counts,
     );
     let (imb_svg, _) = save_plot(&chart.to_svg()?, plots.join("group-imbalance"))?;
 

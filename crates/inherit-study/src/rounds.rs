@@ -194,6 +194,7 @@ pub fn run_chain(
                     config: &config,
                     labels: ctx.labels,
                     cache: &cache,
+                    progress: None,
                 };
                 let (mut pool, report) =
                     gen_ctx.generate(BiasType::Neutral, ctx.base_pool.len().max(1))?;

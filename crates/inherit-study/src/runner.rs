@@ -32,6 +32,7 @@ use crate::error::{Error, Result};
 use crate::generate::{GenerationContext, Imbalance, measure_imbalance};
 use crate::key::{KeyParts, RESULTS_SCHEMA, hash_json};
 use crate::models::{self, ModelFile};
+use crate::progress::{CellKind, CellsLeft};
 use crate::report::{RunData, Shift, write_outputs};
 use crate::rounds::{ChainContext, run_chain};
 use crate::shard::{PlannedCell, Shard, merge_results};
@@ -53,6 +54,20 @@ pub enum Progress<'a> {
         total: usize,
         /// Cells already finished.
         finished: usize,
+        /// What is left, by kind (a self-augmentation round is not a cell).
+        left: CellsLeft,
+    },
+    /// A generation batch finished: `accepted` of `wanted` texts of `pool` (`neutral` or
+    /// a bias type) so far.
+    Generation {
+        /// The pool being written.
+        pool: &'a str,
+        /// Texts accepted so far.
+        accepted: usize,
+        /// Texts asked for.
+        wanted: usize,
+        /// Outputs read from the cache so far.
+        cached: usize,
     },
     /// A cell finished.
     Cell {
@@ -64,6 +79,8 @@ pub enum Progress<'a> {
         record: &'a ResultRecord,
         /// Seconds it took.
         seconds: f64,
+        /// What kind of work it was.
+        kind: CellKind,
     },
 }
 
@@ -116,6 +133,7 @@ pub struct Study {
     pub(crate) progress: Option<ProgressFn>,
     pub(crate) recompute_changed: bool,
     pub(crate) jobs: usize,
+    pub(crate) run_info: crate::output::RunInfo,
 }
 
 impl Study {
@@ -137,6 +155,7 @@ impl Study {
             progress: None,
             recompute_changed: false,
             jobs: default_jobs(),
+            run_info: crate::output::RunInfo::default(),
         }
     }
 
@@ -182,6 +201,12 @@ impl Study {
     /// (default: stop with [`Error::ChangedConfig`]).
     pub fn recompute_changed(mut self, yes: bool) -> Self {
         self.recompute_changed = yes;
+        self
+    }
+
+    /// Records `args` as the command line in `manifest.json`.
+    pub fn command_line(mut self, args: Vec<String>) -> Self {
+        self.run_info.command_line = args;
         self
     }
 
@@ -276,9 +301,11 @@ impl Study {
         let start = Instant::now();
         let config = self.config.clone();
         let out = config.out.clone();
+        // The device is checked (and a missing backend named) before anything is written.
+        let device: inherit_train::DeviceSpec = config.device.parse()?;
+        device.device()?;
         std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
         let mut timings = Timings::default();
-        let device: inherit_train::DeviceSpec = config.device.parse()?;
         let task = match self.task.take() {
             Some(t) => t,
             None => task::from_config(&config)?,
@@ -475,6 +502,14 @@ impl Prepared {
             config: &config.generator,
             labels: &labels,
             cache: &cache,
+            progress: Some(&|pool, tick| {
+                self.study.notify(Progress::Generation {
+                    pool,
+                    accepted: tick.accepted,
+                    wanted: tick.wanted,
+                    cached: tick.cached,
+                })
+            }),
         };
         let t = Instant::now();
         self.study.stage(
@@ -604,7 +639,29 @@ impl Prepared {
             .filter(|c| stored.iter().any(|r| r.key == c.key()))
             .count();
         let total = mine.len();
-        self.study.notify(Progress::Planned { total, finished });
+        let unfinished = |c: &&&Cell| !stored.iter().any(|r| r.key == c.key());
+        let count = |round: Option<bool>| {
+            mine.iter()
+                .filter(unfinished)
+                .filter(|c| match round {
+                    None => c.chain.is_none(),
+                    Some(first) => c.chain.is_some() && (c.round == 0) == first,
+                })
+                .count()
+        };
+        let left = CellsLeft {
+            cells: count(None),
+            chain_starts: count(Some(true)),
+            rounds: count(Some(false)),
+            // A round writes the neutral pool again, with its fine-tuned model.
+            round_generation_s: (self.timings.imbalance_s > 0.0)
+                .then_some(self.timings.imbalance_s),
+        };
+        self.study.notify(Progress::Planned {
+            total,
+            finished,
+            left,
+        });
         let which = shard.map_or("all".to_owned(), |s| format!("shard {s}"));
         self.study.stage(
             "cells",
@@ -659,11 +716,19 @@ impl Prepared {
                     Ok(record) => {
                         self.timings.cells_run += 1;
                         done += 1;
+                        tracing::debug!(
+                            "cell {} γ={} {} seed={} finished in {seconds:.1} s",
+                            record.bias_type,
+                            record.gamma,
+                            record.mitigation,
+                            record.seed
+                        );
                         self.study.notify(Progress::Cell {
                             done,
                             total,
                             record: &record,
                             seconds,
+                            kind: CellKind::Cell,
                         });
                     }
                     Err(e) => {
@@ -735,11 +800,17 @@ impl Prepared {
                     |record, seconds| {
                         timings.cells_run += 1;
                         done += 1;
+                        tracing::debug!(
+                            "round {} of seed {} finished in {seconds:.1} s",
+                            record.round,
+                            record.seed
+                        );
                         study.notify(Progress::Cell {
                             done,
                             total,
                             record,
                             seconds,
+                            kind: CellKind::of(Some(record.round)),
                         });
                     },
                 )?;
@@ -790,6 +861,7 @@ impl Prepared {
             )));
         }
         let t = Instant::now();
+        let history = crate::output::previous_runs(&self.out);
         self.study
             .stage("report", format!("writing {}", self.out.display()));
         self.timings.total_s = self.study_seconds();
@@ -818,12 +890,14 @@ impl Prepared {
         self.timings.report_s = t.elapsed().as_secs_f64();
         self.timings.total_s = self.study_seconds();
         records.extend(round_records);
-        Ok(StudyOutcome {
+        let outcome = StudyOutcome {
             finding,
             records,
             out: self.out.clone(),
             timings: self.timings.clone(),
-        })
+        };
+        crate::output::finish(&outcome, &self.study.run_info, history)?;
+        Ok(outcome)
     }
 
     fn study_seconds(&self) -> f64 {

@@ -62,6 +62,10 @@ pub struct TrainReport {
     pub stopped_early: bool,
     /// Training examples processed per second (all epochs, validation excluded).
     pub examples_per_second: f64,
+    /// The training loss of every optimizer step, in order (weighted cross-entropy plus
+    /// extra loss).
+    #[serde(default)]
+    pub step_losses: Vec<f64>,
 }
 
 /// The loss of one batch.
@@ -128,6 +132,7 @@ pub(crate) fn train<M: Module, T: Task<M>>(
     let (mut steps, mut skipped, mut examples) = (0usize, 0usize, 0usize);
     let mut train_seconds = 0.0;
     let mut logs = Vec::new();
+    let mut step_losses = Vec::with_capacity(total_steps.min(1 << 20));
     let mut stopped_early = false;
     let mut lr = params.lr_at(0, total_steps);
     'epochs: for epoch in 1..=params.epochs {
@@ -150,7 +155,9 @@ pub(crate) fn train<M: Module, T: Task<M>>(
                 skipped += 1;
                 continue;
             };
-            loss_sum += f64::from(to_host(step.loss.clone())?[0]);
+            let value = f64::from(to_host(step.loss.clone())?[0]);
+            loss_sum += value;
+            step_losses.push(value);
             extra_sum += step.extra;
             counted += 1;
             lr = params.lr_at(steps, total_steps);
@@ -224,6 +231,7 @@ pub(crate) fn train<M: Module, T: Task<M>>(
             } else {
                 0.0
             },
+            step_losses,
         },
     ))
 }

@@ -2,10 +2,17 @@
 //! Sans font embedded in the binary (from the `dejavu` crate): nothing is needed at
 //! render time beyond this crate, no fontconfig and no system fonts.
 //!
-//! - [`LineChart`]: a metric against γ, one line per series (mitigation) with a shaded
-//!   confidence band; [`metric_vs_gamma`] builds it from aggregated results.
-//! - [`BarChart`]: grouped bars, e.g. group shares of original vs augmented data
-//!   ([`group_imbalance_chart`]).
+//! - [`LineChart`]: a metric against γ, one line per series (mitigation) with its
+//!   confidence intervals as error bars, each series shifted a few pixels sideways so
+//!   that intervals at the same γ do not hide one another; [`metric_vs_gamma`] builds it
+//!   from aggregated results, `none` first.
+//! - [`BarChart`]: grouped bars with optional error bars, a text above each bar (e.g.
+//!   `k/n`) and a dashed reference line, e.g. the generator's group shares per label with
+//!   Wilson intervals and the parity line ([`group_counts_chart`]).
+//!
+//! A mitigation has the same colour in every plot ([`series_color`]): `none` dark grey,
+//! `token` blue, `mask` orange, `loss:*` green, `reweigh*` purple, `cda*` brown, `tag*`
+//! pink; other series take the remaining colours in order.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,9 +28,41 @@ const LEFT: f64 = 70.0;
 const RIGHT: f64 = 170.0;
 const TOP: f64 = 50.0;
 const BOTTOM: f64 = 60.0;
-const PALETTE: [&str; 8] = [
-    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+/// Colours of series that are not named mitigations, in order (none of them a
+/// mitigation's colour).
+const PALETTE: [&str; 6] = [
+    "#17becf", "#d62728", "#bcbd22", "#393b79", "#8c6d31", "#7b4173",
 ];
+/// Horizontal distance between neighbouring series' error bars, in pixels.
+const DODGE: f64 = 7.0;
+
+/// The fixed colour of a mitigation spec (by its first strategy's name), if it is a
+/// built-in one.
+pub fn mitigation_color(name: &str) -> Option<&'static str> {
+    let head = name.split(['+', ':', '(']).next().unwrap_or(name).trim();
+    Some(match head {
+        "none" => "#333333",
+        "token" => "#1f77b4",
+        "mask" => "#ff7f0e",
+        "loss" => "#2ca02c",
+        "reweigh" => "#9467bd",
+        "cda" => "#8c564b",
+        "tag" => "#e377c2",
+        _ => return None,
+    })
+}
+
+/// The colour of series `i` named `name`: the mitigation's fixed colour, else the
+/// `i`-th colour of the palette.
+pub fn series_color(name: &str, i: usize) -> &'static str {
+    mitigation_color(name).unwrap_or(PALETTE[i % PALETTE.len()])
+}
+
+/// Series names in plotting order: `none` first, then the rest as given.
+fn none_first<T>(mut items: Vec<(String, T)>) -> Vec<(String, T)> {
+    items.sort_by_key(|(name, _)| name != "none");
+    items
+}
 const FONT: &str = "DejaVu Sans";
 
 /// One point of a line: x, y and an optional interval for the band.
@@ -60,7 +99,7 @@ pub struct LineChart {
 }
 
 /// A grouped bar chart: for each category, one bar per series.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct BarChart {
     /// Title.
     pub title: String,
@@ -70,6 +109,12 @@ pub struct BarChart {
     pub categories: Vec<String>,
     /// `(series name, one value per category)`.
     pub series: Vec<(String, Vec<f64>)>,
+    /// Per series, per category: an interval drawn as an error bar (empty: none).
+    pub intervals: Vec<Vec<Option<(f64, f64)>>>,
+    /// Per series, per category: a text above the bar, e.g. `3/12` (empty: none).
+    pub labels: Vec<Vec<String>>,
+    /// A dashed horizontal line at this value, with its legend text (e.g. parity).
+    pub reference: Option<(f64, String)>,
 }
 
 fn esc(s: &str) -> String {
@@ -152,19 +197,28 @@ fn y_axis(out: &mut String, f: &Frame, ys: &[f64], label: &str) {
     ));
 }
 
-fn legend(out: &mut String, names: &[&str]) {
-    for (i, name) in names.iter().enumerate() {
+fn legend(out: &mut String, names: &[(&str, &str)]) {
+    for (i, (name, color)) in names.iter().enumerate() {
         let y = TOP + 10.0 + i as f64 * 22.0;
         out.push_str(&format!(
-            "<rect x=\"{}\" y=\"{:.1}\" width=\"14\" height=\"14\" fill=\"{}\"/>\n<text x=\"{}\" y=\"{:.1}\" font-size=\"12\">{}</text>\n",
+            "<rect x=\"{}\" y=\"{:.1}\" width=\"14\" height=\"14\" fill=\"{color}\"/>\n<text x=\"{}\" y=\"{:.1}\" font-size=\"12\">{}</text>\n",
             W - RIGHT + 16.0,
             y - 11.0,
-            PALETTE[i % PALETTE.len()],
             W - RIGHT + 36.0,
             y,
             esc(name)
         ));
     }
+}
+
+/// A vertical error bar from `low` to `high` at pixel column `x`, with caps.
+fn error_bar(out: &mut String, f: &Frame, x: f64, low: f64, high: f64, color: &str) {
+    let (y0, y1) = (f.py(low), f.py(high));
+    out.push_str(&format!(
+        "<path d=\"M{x:.1},{y0:.1}V{y1:.1}M{:.1},{y0:.1}h6M{:.1},{y1:.1}h6\" stroke=\"{color}\" stroke-width=\"1.5\" fill=\"none\"/>\n",
+        x - 3.0,
+        x - 3.0
+    ));
 }
 
 fn y_range(values: impl Iterator<Item = f64>) -> Result<(f64, f64)> {
@@ -191,10 +245,12 @@ impl LineChart {
                 self.title
             )));
         }
+        // A margin on both sides keeps the sideways-shifted series off the y axis.
         let (x0, x1) = if x0 == x1 {
             (x0 - 0.5, x1 + 0.5)
         } else {
-            (x0, x1)
+            let pad = (x1 - x0) * 0.05;
+            (x0 - pad, x1 + pad)
         };
         let (y0, y1) = y_range(pts().flat_map(|p| {
             [
@@ -220,8 +276,13 @@ impl LineChart {
             H - 16.0,
             esc(&self.x_label)
         ));
+        let k = self.series.len();
+        let mut names = Vec::new();
         for (i, s) in self.series.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
+            let color = series_color(&s.name, i);
+            names.push((s.name.as_str(), color));
+            // Each series a few pixels sideways, centred on the true γ.
+            let dx = (i as f64 - (k as f64 - 1.0) / 2.0) * DODGE;
             let mut p: Vec<Point> = s
                 .points
                 .iter()
@@ -229,28 +290,14 @@ impl LineChart {
                 .filter(|p| p.y.is_finite())
                 .collect();
             p.sort_by(|a, b| a.x.total_cmp(&b.x));
-            let band: Vec<(f64, f64, f64)> = p
-                .iter()
-                .filter_map(|q| {
-                    q.band
-                        .filter(|b| b.0.is_finite() && b.1.is_finite())
-                        .map(|b| (q.x, b.0, b.1))
-                })
-                .collect();
-            if band.len() >= 2 {
-                let upper = band
-                    .iter()
-                    .map(|(x, _, h)| format!("{:.1},{:.1}", f.px(*x), f.py(*h)));
-                let lower = band
-                    .iter()
-                    .rev()
-                    .map(|(x, l, _)| format!("{:.1},{:.1}", f.px(*x), f.py(*l)));
-                let poly: Vec<String> = upper.chain(lower).collect();
-                out.push_str(&format!("<polygon points=\"{}\" fill=\"{color}\" fill-opacity=\"0.18\" stroke=\"none\"/>\n", poly.join(" ")));
+            for q in &p {
+                if let Some((low, high)) = q.band.filter(|b| b.0.is_finite() && b.1.is_finite()) {
+                    error_bar(&mut out, &f, f.px(q.x) + dx, low, high, color);
+                }
             }
             let line: Vec<String> = p
                 .iter()
-                .map(|q| format!("{:.1},{:.1}", f.px(q.x), f.py(q.y)))
+                .map(|q| format!("{:.1},{:.1}", f.px(q.x) + dx, f.py(q.y)))
                 .collect();
             out.push_str(&format!(
                 "<polyline points=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"/>\n",
@@ -259,19 +306,12 @@ impl LineChart {
             for q in &p {
                 out.push_str(&format!(
                     "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3.5\" fill=\"{color}\"/>\n",
-                    f.px(q.x),
+                    f.px(q.x) + dx,
                     f.py(q.y)
                 ));
             }
         }
-        legend(
-            &mut out,
-            &self
-                .series
-                .iter()
-                .map(|s| s.name.as_str())
-                .collect::<Vec<_>>(),
-        );
+        legend(&mut out, &names);
         out.push_str("</svg>\n");
         Ok(out)
     }
@@ -290,7 +330,19 @@ impl BarChart {
         if self.categories.is_empty() || self.series.is_empty() {
             return Err(Error::NoData(format!("chart `{}` has no bars", self.title)));
         }
-        let (_, hi) = y_range(self.series.iter().flat_map(|s| s.1.iter().copied()))?;
+        let tops = self
+            .intervals
+            .iter()
+            .flatten()
+            .flatten()
+            .map(|b| b.1)
+            .chain(self.reference.iter().map(|r| r.0));
+        let (_, hi) = y_range(
+            self.series
+                .iter()
+                .flat_map(|s| s.1.iter().copied())
+                .chain(tops),
+        )?;
         let f = Frame {
             x0: 0.0,
             x1: self.categories.len() as f64,
@@ -309,12 +361,32 @@ impl BarChart {
                 }
                 let x = LEFT + c as f64 * slot + slot * 0.1 + s as f64 * bar;
                 let (top, base) = (f.py(v.max(0.0)), f.py(0.0));
-                out.push_str(&format!(
-                    "<rect x=\"{x:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"/>\n",
+                let color = series_color(&self.series[s].0, s);
+                // A zero bar draws nothing (a zero-height rect is invalid SVG).
+                if base - top >= 0.05 {
+                    out.push_str(&format!(
+                    "<rect x=\"{x:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{color}\" fill-opacity=\"0.85\"/>\n",
                     bar.max(1.0),
-                    (base - top).max(0.0),
-                    PALETTE[s % PALETTE.len()]
+                    base - top,
                 ));
+                }
+                let centre = x + bar / 2.0;
+                let interval = self
+                    .intervals
+                    .get(s)
+                    .and_then(|v| v.get(c).copied().flatten())
+                    .filter(|b| b.0.is_finite() && b.1.is_finite());
+                if let Some((low, high)) = interval {
+                    error_bar(&mut out, &f, centre, low, high, "black");
+                }
+                if let Some(text) = self.labels.get(s).and_then(|v| v.get(c)) {
+                    let above = interval.map_or(v, |b| b.1.max(v));
+                    out.push_str(&format!(
+                        "<text x=\"{centre:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{}</text>\n",
+                        f.py(above) - 4.0,
+                        esc(text)
+                    ));
+                }
             }
             out.push_str(&format!(
                 "<text x=\"{:.1}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{}</text>\n",
@@ -323,10 +395,27 @@ impl BarChart {
                 esc(cat)
             ));
         }
-        legend(
-            &mut out,
-            &self.series.iter().map(|s| s.0.as_str()).collect::<Vec<_>>(),
-        );
+        let mut names: Vec<(&str, &str)> = self
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.0.as_str(), series_color(&s.0, i)))
+            .collect();
+        if let Some((value, name)) = &self.reference {
+            let y = f.py(*value);
+            out.push_str(&format!(
+                "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"black\" stroke-width=\"1.2\" stroke-dasharray=\"6 4\"/>\n",
+                W - RIGHT
+            ));
+            names.push((name.as_str(), "none"));
+            let ly = TOP + 10.0 + (names.len() - 1) as f64 * 22.0 - 4.0;
+            out.push_str(&format!(
+                "<line x1=\"{}\" x2=\"{}\" y1=\"{ly:.1}\" y2=\"{ly:.1}\" stroke=\"black\" stroke-width=\"1.2\" stroke-dasharray=\"4 3\"/>\n",
+                W - RIGHT + 16.0,
+                W - RIGHT + 30.0
+            ));
+        }
+        legend(&mut out, &names);
         out.push_str("</svg>\n");
         Ok(out)
     }
@@ -356,16 +445,17 @@ pub fn metric_vs_gamma(
             "no rows for {task} / {bias_type} / {model} / {metric}"
         )));
     }
+    let series = by_mitigation
+        .into_iter()
+        .map(|(m, points)| (m.to_owned(), points))
+        .collect();
     Ok(LineChart {
         title: format!("{task}: {metric} ({bias_type}, {model})"),
         x_label: "γ (share of augmented data)".into(),
-        y_label: metric.to_owned(),
-        series: by_mitigation
+        y_label: format!("{metric} (mean ± 95% CI)"),
+        series: none_first(series)
             .into_iter()
-            .map(|(m, points)| Series {
-                name: m.to_owned(),
-                points,
-            })
+            .map(|(name, points)| Series { name, points })
             .collect(),
     })
 }
@@ -398,6 +488,71 @@ pub fn group_imbalance_chart(
             })
             .collect(),
         categories,
+        ..BarChart::default()
+    }
+}
+
+/// Wilson score interval of `k` successes in `n` trials at 95% (z = 1.96).
+pub fn wilson_interval(k: usize, n: usize) -> Option<(f64, f64)> {
+    if n == 0 {
+        return None;
+    }
+    let (k, n, z) = (k as f64, n as f64, 1.959_963_984_540_054);
+    let p = k / n;
+    let denom = 1.0 + z * z / n;
+    let centre = (p + z * z / (2.0 * n)) / denom;
+    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
+    Some(((centre - half).max(0.0), (centre + half).min(1.0)))
+}
+
+/// A bar chart of group shares from counts: one series per named distribution (e.g. a
+/// label), categories the union of their groups; each bar carries `k/n` above it and a
+/// 95% Wilson interval, and a dashed line marks parity (1 / number of groups).
+pub fn group_counts_chart(
+    title: &str,
+    distributions: &[(String, BTreeMap<String, usize>)],
+) -> BarChart {
+    let categories: Vec<String> = distributions
+        .iter()
+        .flat_map(|(_, d)| d.keys().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let (mut series, mut intervals, mut labels) = (Vec::new(), Vec::new(), Vec::new());
+    for (name, counts) in distributions {
+        let n: usize = counts.values().sum();
+        let k = |c: &String| counts.get(c).copied().unwrap_or(0);
+        series.push((
+            name.clone(),
+            categories
+                .iter()
+                .map(|c| {
+                    if n == 0 {
+                        f64::NAN
+                    } else {
+                        k(c) as f64 / n as f64
+                    }
+                })
+                .collect(),
+        ));
+        intervals.push(
+            categories
+                .iter()
+                .map(|c| wilson_interval(k(c), n))
+                .collect(),
+        );
+        labels.push(categories.iter().map(|c| format!("{}/{n}", k(c))).collect());
+    }
+    let reference =
+        (!categories.is_empty()).then(|| (1.0 / categories.len() as f64, "parity".to_owned()));
+    BarChart {
+        title: title.to_owned(),
+        y_label: "share of texts (95% Wilson interval)".into(),
+        categories,
+        series,
+        intervals,
+        labels,
+        reference,
     }
 }
 

@@ -6,11 +6,13 @@ use std::path::Path;
 use inherit_core::io::AtomicFile;
 
 use super::aggregate::AggregateRow;
+use super::format::fmt_fixed;
 use crate::error::Result;
 
 /// A Markdown table: one row per cell (task, bias type, γ, mitigation, model), one
 /// column per metric in `metrics`, each entry `mean ± half-width` of the interval (just
-/// the mean for one seed; `–` when missing).
+/// the mean for one seed; `–` when missing; `(n = k of N)` after a mean taken over fewer
+/// seeds than the cell has, because the metric was undefined for the others).
 pub fn markdown_table(rows: &[AggregateRow], metrics: &[&str]) -> String {
     type Cell = (String, String, u64, String, String);
     let mut cells: BTreeMap<Cell, BTreeMap<&str, &AggregateRow>> = BTreeMap::new();
@@ -40,12 +42,21 @@ pub fn markdown_table(rows: &[AggregateRow], metrics: &[&str]) -> String {
             "| {task} | {bias} | {} | {mitigation} | {model} |",
             f64::from_bits(*gamma)
         ));
+        // The cell's seeds: the most any metric has; a mean over fewer says so.
+        let seeds = by_metric.values().map(|r| r.n).max().unwrap_or(0);
         for m in metrics {
-            let text = match by_metric.get(m) {
-                Some(r) if r.n >= 2 => format!("{:.3} ± {:.3}", r.mean, (r.high - r.low) / 2.0),
-                Some(r) if r.n == 1 => format!("{:.3}", r.mean),
+            let mut text = match by_metric.get(m) {
+                Some(r) if r.n >= 2 => format!(
+                    "{} ± {}",
+                    fmt_fixed(r.mean, 3),
+                    fmt_fixed((r.high - r.low) / 2.0, 3)
+                ),
+                Some(r) if r.n == 1 => fmt_fixed(r.mean, 3),
                 _ => "–".to_owned(),
             };
+            if let Some(r) = by_metric.get(m).filter(|r| r.n >= 1 && r.n < seeds) {
+                text.push_str(&format!(" (n = {} of {seeds})", r.n));
+            }
             out.push_str(&format!(" {text} |"));
         }
         out.push('\n');

@@ -11,7 +11,6 @@
 //! the frozen layers' output comes from one prefix cache shared by every cell (D_o's
 //! examples recur in every cell's mix).
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use inherit_core::{AnswerScorer, Dataset, SeededRng, SequenceScorer, TextGenerator};
@@ -206,25 +205,9 @@ impl Downstream for LoraDownstream {
         Ok(Box::new(LoraModel {
             lm: tuned,
             cache: self.cache.clone(),
-            training: training_metrics(&report),
+            report: Some(report),
         }))
     }
-}
-
-/// What a cell's record keeps of its training: steps, the last epoch's task loss, and
-/// the alignment term's share of the loss (0 without a loss-based mitigation).
-fn training_metrics(report: &inherit_train::TrainReport) -> BTreeMap<String, f64> {
-    let last = report.epochs.last();
-    let loss = last.map_or(f64::NAN, |e| e.train_loss);
-    let extra = last.map_or(0.0, |e| e.extra_loss);
-    BTreeMap::from([
-        ("train.steps".to_owned(), report.steps as f64),
-        ("train.loss".to_owned(), loss),
-        (
-            "train.align_share".to_owned(),
-            if loss > 0.0 { extra / loss } else { f64::NAN },
-        ),
-    ])
 }
 
 /// A fine-tuned SmolLM2 as a [`TrainedModel`]. With the study's prefix cache (adapters
@@ -236,8 +219,8 @@ pub struct LoraModel {
     pub lm: SmolLm,
     /// The shared prefix cache at the first adapted layer, if any.
     pub cache: Option<Arc<Mutex<PrefixCache>>>,
-    /// Training figures kept in the cell's record ([`TrainedModel::training_metrics`]).
-    pub training: BTreeMap<String, f64>,
+    /// The fine-tuning run (per-step losses), kept for the cell's artifacts.
+    pub report: Option<inherit_train::TrainReport>,
 }
 
 impl AnswerScorer for LoraModel {
@@ -270,7 +253,7 @@ impl TrainedModel for LoraModel {
         Some(Box::new(self.lm))
     }
 
-    fn training_metrics(&self) -> BTreeMap<String, f64> {
-        self.training.clone()
+    fn train_report(&self) -> Option<&inherit_train::TrainReport> {
+        self.report.as_ref()
     }
 }

@@ -64,10 +64,10 @@ pub trait TrainedModel: Send + Sync {
         None
     }
 
-    /// Figures of the training run that the cell's record keeps beside the task's
-    /// metrics (e.g. `train.loss`, `train.align_share`); none by default.
-    fn training_metrics(&self) -> std::collections::BTreeMap<String, f64> {
-        std::collections::BTreeMap::new()
+    /// How its training went (per-step losses), when the model keeps it; the cell writes
+    /// it to its artifacts as `training-loss.csv`.
+    fn train_report(&self) -> Option<&inherit_train::TrainReport> {
+        None
     }
 }
 
@@ -190,6 +190,24 @@ pub fn label_log_scores(
         )));
     }
     Ok(scores)
+}
+
+/// What a cell's record keeps of a model's training ([`TrainedModel::train_report`]): steps, the last epoch's task loss, and
+/// the alignment term's share of the loss (0 without a loss-based mitigation).
+pub fn training_metrics(
+    report: &inherit_train::TrainReport,
+) -> std::collections::BTreeMap<String, f64> {
+    let last = report.epochs.last();
+    let loss = last.map_or(f64::NAN, |e| e.train_loss);
+    let extra = last.map_or(0.0, |e| e.extra_loss);
+    std::collections::BTreeMap::from([
+        ("train.steps".to_owned(), report.steps as f64),
+        ("train.loss".to_owned(), loss),
+        (
+            "train.align_share".to_owned(),
+            if loss > 0.0 { extra / loss } else { f64::NAN },
+        ),
+    ])
 }
 
 /// The softmax of log-likelihoods, as probabilities.

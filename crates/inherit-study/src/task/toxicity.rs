@@ -63,12 +63,16 @@ pub const NON_TOXIC: &str = "non-toxic";
 const PROMPT_LABELS: [(&str, &str); 2] =
     [("toxic comment", TOXIC), ("harmless comment", NON_TOXIC)];
 
-/// The shared data directory: `INHERIT_DATA_DIR` when set, else `../shared/data` beside
-/// the workspace (where CI and every developer machine keep it).
+/// The shared data directory, found at run time by [`DataDir::resolve`]
+/// (`INHERIT_DATA_DIR`, else `../shared/data` from the current directory upwards). When
+/// none is found, the variable's value (or `../shared/data`) is returned, so that reading
+/// it fails naming the folder.
 pub fn default_data_dir() -> PathBuf {
-    match std::env::var_os(inherit_data::DATA_DIR_ENV) {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")),
+    match DataDir::resolve() {
+        Ok(d) => d.root().to_owned(),
+        Err(_) => std::env::var_os(inherit_data::DATA_DIR_ENV)
+            .filter(|v| !v.is_empty())
+            .map_or_else(|| PathBuf::from("../shared/data"), PathBuf::from),
     }
 }
 
