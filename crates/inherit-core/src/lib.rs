@@ -6,11 +6,13 @@ pub mod benchmark;
 pub mod dataset;
 pub mod error;
 pub mod example;
+pub mod fault;
 pub mod io;
 pub mod lexicon;
 pub mod model;
 pub mod provenance;
 pub mod rng;
+pub mod testing;
 
 pub use attr::{Axis, Groups, Origin};
 pub use dataset::{CountRow, Counts, CsvSpec, Dataset, Split, SplitParams};
