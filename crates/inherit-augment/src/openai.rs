@@ -275,7 +275,7 @@ impl OpenAiCompatible {
             .headers()
             .get("location")
             .and_then(|v| v.to_str().ok())
-            .map(|l| snippet(l));
+            .map(snippet);
         let text = match resp.body_mut().read_to_string() {
             Ok(t) => self.redact(t),
             Err(e) => return Err(self.transport_failure(e)),
