@@ -60,6 +60,7 @@ fn run(args: &Args) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
     required.extend(args.groups.iter().map(String::as_str));
     required.extend(args.scores.as_deref());
     let mut reader = DelimitedReader::open(&args.csv, DelimitedOptions::default(), &required)?;
+    reader.check_unique_header()?;
     let (mut t, mut p, mut s) = (Vec::new(), Vec::new(), Vec::new());
     let mut g: Vec<Vec<String>> = vec![Vec::new(); args.groups.len()];
     for row in reader.rows() {
@@ -70,7 +71,7 @@ fn run(args: &Args) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
             values.push(row.get(col)?.trim().to_owned());
         }
         if let Some(col) = &args.scores {
-            s.push(row.parse::<f64>(col)?);
+            s.push(row.parse_finite(col)?);
         }
     }
     let mut labels: Vec<String> = t.iter().chain(&p).cloned().collect();

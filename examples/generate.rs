@@ -355,23 +355,27 @@ fn run(a: Args) -> BoxResult<bool> {
     }
     let out = augmenter.run(&prompts, a.n)?;
     let data = Dataset::new(format!("augmented-{}", a.task), out.examples);
-    data.write_jsonl(&a.out)?;
     if let Some(path) = &a.report {
         let json = serde_json::to_vec_pretty(&out.report)?;
         inherit_core::io::write_atomic(path, &json)?;
     }
     eprint!("{}", out.report);
-    eprintln!("wrote {} examples to {}", data.len(), a.out.display());
     if data.len() < a.n {
+        // A failed run leaves --out as it was (the outputs are in the cache, so a rerun
+        // with looser settings reuses them).
         eprintln!(
             "error: only {} of {} examples accepted within {} prompts (see the rejections above; \
-             raise --max-prompts-factor or loosen --min-words)",
+             raise --max-prompts-factor or loosen --min-words); {} left unchanged",
             data.len(),
             a.n,
-            out.report.prompts
+            out.report.prompts,
+            a.out.display()
         );
         return Ok(false);
     }
+    // Written to a temporary file beside --out, renamed over it only when complete.
+    data.write_jsonl(&a.out)?;
+    eprintln!("wrote {} examples to {}", data.len(), a.out.display());
     Ok(true)
 }
 

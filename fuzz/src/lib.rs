@@ -8,6 +8,7 @@
 //! `docs/reliability.md`.
 
 pub mod alloc;
+pub mod cli;
 pub mod driver;
 pub mod gguf_write;
 pub mod json;

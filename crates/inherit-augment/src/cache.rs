@@ -16,9 +16,9 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use inherit_core::fault;
 use inherit_core::io::{FileLock, LockedAppend};
 use inherit_core::{GenerationParams, Prompt};
 use serde::{Deserialize, Serialize};
@@ -62,6 +62,10 @@ pub struct GenerationCache {
     file: File,
     entries: HashMap<String, String>,
     repaired_bytes: u64,
+    /// The file's length after its last complete record.
+    good_len: u64,
+    /// Set by a failed append: the handle writes nothing more.
+    failed: bool,
     _lock: FileLock,
 }
 
@@ -90,15 +94,27 @@ impl GenerationCache {
         let mut repaired_bytes = 0;
         if whole_record {
             // A complete record that lost only its newline: keep it.
-            file.write_all(b"\n").map_err(io)?;
-            file.sync_data().map_err(io)?;
+            let len = bytes.len() as u64;
+            if let Err(e) = fault::write_all(&mut file, b"\n").and_then(|()| fault::sync_data(&file))
+            {
+                // Leave the file as it was: the next open repairs it the same way.
+                let _ = file.set_len(len);
+                return Err(io(e).into());
+            }
             bytes.push(b'\n');
             complete = bytes.len();
         } else if !tail.is_empty() {
             repaired_bytes = tail.len() as u64;
-            file.set_len(complete as u64).map_err(io)?;
-            file.sync_all().map_err(io)?;
+            eprintln!(
+                "warning: {}:{}: cut off a torn last line ({repaired_bytes} bytes; a run was \
+                 killed or failed mid-write)",
+                path.display(),
+                bytes[..complete].iter().filter(|b| **b == b'\n').count() + 1,
+            );
+            fault::set_len(&file, complete as u64).map_err(io)?;
+            fault::sync_all(&file).map_err(io)?;
         }
+        let good_len = complete as u64;
         let mut entries = HashMap::new();
         for (i, line) in bytes[..complete].split(|b| *b == b'\n').enumerate() {
             let line_no = i as u64 + 1;
@@ -120,6 +136,8 @@ impl GenerationCache {
             file,
             entries,
             repaired_bytes,
+            good_len,
+            failed: false,
             _lock: lock,
         })
     }
@@ -150,6 +168,10 @@ impl GenerationCache {
     }
 
     /// Appends the records whose keys are not cached yet, in one write, and syncs.
+    ///
+    /// If the write or the sync fails, the file is cut back to its last complete record,
+    /// none of the records counts as cached, and the cache refuses every later append
+    /// (reopen it to go on).
     pub fn append(&mut self, records: &[CacheRecord]) -> Result<()> {
         let mut buf = Vec::new();
         let mut added = Vec::new();
@@ -166,8 +188,19 @@ impl GenerationCache {
             return Ok(());
         }
         let io = |e| inherit_core::Error::io(&self.path, e);
-        self.file.write_all(&buf).map_err(io)?;
-        self.file.sync_data().map_err(io)?;
+        if self.failed {
+            return Err(io(std::io::Error::other(
+                "an earlier append to this cache failed; reopen it to append more",
+            ))
+            .into());
+        }
+        let written =
+            fault::write_all(&mut self.file, &buf).and_then(|()| fault::sync_data(&self.file));
+        if let Err(e) = written {
+            self.failed = true;
+            return Err(io(inherit_core::io::roll_back(&self.file, self.good_len, e)).into());
+        }
+        self.good_len += buf.len() as u64;
         for r in records {
             self.entries
                 .entry(r.key.clone())
@@ -180,6 +213,7 @@ impl GenerationCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     fn rec(i: usize) -> CacheRecord {
         CacheRecord {
@@ -307,5 +341,52 @@ mod tests {
         .unwrap();
         let msg = GenerationCache::open(&path).unwrap_err().to_string();
         assert!(msg.contains("c.jsonl:2"), "{msg}");
+    }
+
+    /// Regression: a failed append (a full disk) left a partial line in the cache and
+    /// the handle went on appending after it.
+    #[test]
+    fn a_failed_append_is_cut_back_and_the_cache_stops() {
+        use inherit_core::fault::{self, Fault};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.jsonl");
+        let mut c = GenerationCache::open(&path).unwrap();
+        c.append(&[rec(0)]).unwrap();
+        drop(c);
+        let good = std::fs::read(&path).unwrap();
+        for kind in Fault::ALL {
+            let mut c = GenerationCache::open(&path).unwrap();
+            fault::arm(0, kind);
+            let msg = c.append(&[rec(1), rec(2)]).unwrap_err().to_string();
+            fault::reset();
+            assert!(msg.contains("c.jsonl") && msg.contains("cut back"), "{kind:?}: {msg}");
+            assert_eq!(c.get("k1"), None, "a failed record is not cached");
+            assert_eq!(std::fs::read(&path).unwrap(), good, "{kind:?}");
+            let msg = c.append(&[rec(3)]).unwrap_err().to_string();
+            assert!(msg.contains("earlier append"), "{msg}");
+            assert_eq!(std::fs::read(&path).unwrap(), good, "{kind:?}");
+            drop(c);
+            let c = GenerationCache::open(&path).unwrap();
+            assert_eq!(c.repaired_bytes(), 0);
+            assert_eq!(c.len(), 1);
+        }
+    }
+
+    /// Regression: the cache was opened through a symbolic link, so a link planted in a
+    /// shared output folder made the run repair (truncate) and append to its target.
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_cache_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious, with a torn {\"last line").unwrap();
+        let path = dir.path().join("c.jsonl");
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        let err = GenerationCache::open(&path).unwrap_err().to_string();
+        assert!(err.contains("symbolic link"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(&victim).unwrap(),
+            "precious, with a torn {\"last line"
+        );
     }
 }

@@ -19,6 +19,11 @@
 //! Bodies are read up to ureq's limit of 10 MB; a longer one fails the request at once
 //! (an error naming the limit), as retrying the same server is unlikely to help.
 //!
+//! Credentials written into the base URL (`http://user:password@host/v1`) are never
+//! recorded: the generator's id and every error carry the URL through [`redact_url`].
+//! Redirects are never followed (a 3xx answer is an error naming its location), so a
+//! server cannot send the request and its key to another origin.
+//!
 //! Transport: `http://` always; `https://` through rustls with the webpki root
 //! certificates (pure Rust, no system TLS library).
 
@@ -163,6 +168,10 @@ impl OpenAiCompatible {
         };
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // Redirects are never followed: a redirect to another origin would carry the
+            // request (and its key) there. A 3xx answer fails the request, naming it.
+            .max_redirects(0)
+            .max_redirects_will_error(false)
             .timeout_global(Some(Duration::from_secs_f64(config.timeout_secs)))
             .build()
             .into();
@@ -236,7 +245,7 @@ impl OpenAiCompatible {
             }
         }
         Err(Error::RetriesExhausted {
-            url,
+            url: redact_url(&url),
             attempts,
             last,
         })
@@ -262,6 +271,11 @@ impl OpenAiCompatible {
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
+        let resp_location = resp
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(snippet);
         let text = match resp.body_mut().read_to_string() {
             Ok(t) => self.redact(t),
             Err(e) => return Err(self.transport_failure(e)),
@@ -272,9 +286,23 @@ impl OpenAiCompatible {
                 retry_after,
             ));
         }
+        if (300..400).contains(&status) {
+            let location = resp_location.as_deref().map_or_else(
+                || "no location".to_owned(),
+                |l| format!("to {}", redact_url(l)),
+            );
+            return Err(Failure::Fatal(Error::Http {
+                url: redact_url(url),
+                status,
+                body: format!(
+                    "a redirect ({location}) is not followed; set `base_url` to the server \
+                     that answers"
+                ),
+            }));
+        }
         if !(200..300).contains(&status) {
             return Err(Failure::Fatal(Error::Http {
-                url: url.to_owned(),
+                url: redact_url(url),
                 status,
                 body: snippet(&text),
             }));
@@ -304,6 +332,14 @@ impl OpenAiCompatible {
     /// `text` with every occurrence of the API key replaced by `<redacted>` (keys shorter
     /// than [`MIN_REDACTED_KEY_LEN`] are left alone).
     fn redact(&self, text: String) -> String {
+        // The credentials of the base URL, as ureq may quote the URL in an error.
+        let base = &self.config.base_url;
+        let redacted_base = redact_url(base);
+        let text = if redacted_base != *base && text.contains(base.as_str()) {
+            text.replace(base.as_str(), &redacted_base)
+        } else {
+            text
+        };
         match &self.api_key {
             Some(key) if key.len() >= MIN_REDACTED_KEY_LEN && text.contains(key.as_str()) => {
                 text.replace(key.as_str(), "<redacted>")
@@ -331,6 +367,26 @@ impl OpenAiCompatible {
     }
 }
 
+/// `url` with the credentials of its authority (`user:password@`) replaced by
+/// `<redacted>@`: what is recorded wherever an endpoint is written (generator ids, hence
+/// provenance, manifests and reports; errors; the study's `study.toml`). Other URLs are
+/// returned unchanged.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!(
+            "{}<redacted>{}",
+            &url[..scheme_end + 3],
+            &rest[at..]
+        ),
+        None => url.to_owned(),
+    }
+}
+
 /// The first 300 characters of a body, on one line.
 fn snippet(text: &str) -> String {
     let one_line: String = text
@@ -353,7 +409,7 @@ impl TextGenerator for OpenAiCompatible {
         format!(
             "openai-compatible:{}@{}",
             self.config.model,
-            self.config.base_url.trim_end_matches('/')
+            redact_url(self.config.base_url.trim_end_matches('/'))
         )
     }
 

@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
+use crate::fault::{self, FaultFile};
 
 /// A file being written: bytes go to a temporary file beside the target, which replaces
 /// the target only on [`AtomicFile::commit`]. Dropped without commit, the temporary file
@@ -22,7 +23,7 @@ use crate::error::{Error, Result};
 pub struct AtomicFile {
     target: PathBuf,
     tmp: Option<tempfile::TempPath>,
-    writer: Option<BufWriter<File>>,
+    writer: Option<BufWriter<FaultFile>>,
 }
 
 /// The directory of `target` (`.` for a bare file name).
@@ -44,9 +45,17 @@ fn create_temp_beside(target: &Path, tag: &str) -> Result<(File, tempfile::TempP
         .ok_or_else(|| Error::invalid("path", format!("{} names no file", target.display())))?
         .to_string_lossy()
         .into_owned();
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}.{tag}"))
-        .rand_bytes(12)
+    let prefix = format!(".{name}.{tag}");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).rand_bytes(12);
+    // Created with mode 0666 less the umask, as `File::create` would (tempfile's default
+    // of 0600 made reports unreadable by the group of a shared folder).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let tmp = builder
         .tempfile_in(&dir)
         .map_err(|e| Error::io(&dir, e))?;
     Ok(tmp.into_parts())
@@ -63,7 +72,7 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
             dir
         };
         File::open(dir)
-            .and_then(|d| d.sync_all())
+            .and_then(|d| fault::sync_all(&d))
             .map_err(|e| Error::io(dir, e))?;
     }
     #[cfg(not(unix))]
@@ -79,12 +88,12 @@ impl AtomicFile {
         Ok(AtomicFile {
             target,
             tmp: Some(tmp),
-            writer: Some(BufWriter::new(file)),
+            writer: Some(BufWriter::new(FaultFile(file))),
         })
     }
 
     /// The writer for the content.
-    pub fn writer(&mut self) -> &mut BufWriter<File> {
+    pub fn writer(&mut self) -> &mut BufWriter<FaultFile> {
         self.writer.as_mut().expect("writer present until commit")
     }
 
@@ -93,13 +102,12 @@ impl AtomicFile {
     pub fn commit(mut self) -> Result<()> {
         let writer = self.writer.take().expect("writer present until commit");
         let tmp = self.tmp.take().expect("temp path present until commit");
-        let file = writer
+        let FaultFile(file) = writer
             .into_inner()
             .map_err(|e| Error::io(&*tmp, e.into_error()))?;
-        file.sync_all().map_err(|e| Error::io(&*tmp, e))?;
+        fault::sync_all(&file).map_err(|e| Error::io(&*tmp, e))?;
         drop(file);
-        tmp.persist(&self.target)
-            .map_err(|e| Error::io(&self.target, e.error))?;
+        fault::persist(tmp, &self.target).map_err(|e| Error::io(&self.target, e.error))?;
         sync_dir(&parent_dir(&self.target))
     }
 }
@@ -145,13 +153,14 @@ impl FileLock {
         let path = Self::lock_path(target);
         let dir = parent_dir(&path);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
+        let mut file = open_output(
+            &path,
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false),
+        )?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -211,16 +220,139 @@ impl LockedAppend {
         }
         let lock = FileLock::acquire(path)?;
         let io = |e| Error::io(path, e);
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)
-            .map_err(io)?;
+        let existed = std::fs::symlink_metadata(path).is_ok();
+        let mut file = open_output(
+            path,
+            std::fs::OpenOptions::new()
+                .read(true)
+                .append(true)
+                .create(true),
+        )?;
+        if !existed {
+            sync_dir(&parent_dir(path))?;
+        }
         let mut bytes = Vec::new();
         std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io)?;
         Ok(LockedAppend { file, lock, bytes })
     }
+}
+
+/// Opens `path`, a file of an output folder, with `options`, refusing to follow a
+/// symbolic link at `path` (`O_NOFOLLOW`) or to open anything but a regular file (checked
+/// with `fstat` on the opened file, and opened with `O_NONBLOCK` so that a FIFO cannot
+/// hang the open). Output folders are shared on clusters: a link planted at a lock or
+/// results file must not make a run truncate or append to the file it points to.
+pub fn open_output(path: &Path, options: &mut std::fs::OpenOptions) -> Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|e| {
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            return Error::io(
+                path,
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "is a symbolic link; refusing to write through it (remove the link, or \
+                     use another output folder)",
+                ),
+            );
+        }
+        Error::io(path, e)
+    })?;
+    check_regular(path, &file)?;
+    Ok(file)
+}
+
+/// Fails unless the opened `file` is a regular file (not a FIFO, a device, a socket or a
+/// directory).
+fn check_regular(path: &Path, file: &File) -> Result<()> {
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if meta.is_file() {
+        return Ok(());
+    }
+    let what = file_kind(&meta.file_type());
+    Err(Error::io(
+        path,
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("is {what}, not a regular file"),
+        ),
+    ))
+}
+
+fn file_kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() { "a directory" } else { "not a plain file" }
+}
+
+/// Opens `path` for reading, refusing anything but a regular file (a FIFO or `/dev/zero`
+/// given as a config, cache or data file would hang or exhaust memory). Symbolic links
+/// are followed: reading through one is harmless.
+pub fn open_regular(path: &Path) -> Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|e| Error::io(path, e))?;
+    check_regular(path, &file)?;
+    Ok(file)
+}
+
+/// The bytes of `path`, which must be a regular file (see [`open_regular`]).
+pub fn read_regular(path: impl AsRef<Path>) -> Result<Vec<u8>> {
+    let path = path.as_ref();
+    let mut file = open_regular(path)?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut bytes).map_err(|e| Error::io(path, e))?;
+    Ok(bytes)
+}
+
+/// The text of `path`, which must be a regular file holding UTF-8 (see [`open_regular`]).
+pub fn read_regular_string(path: impl AsRef<Path>) -> Result<String> {
+    let path = path.as_ref();
+    String::from_utf8(read_regular(path)?).map_err(|e| {
+        Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()),
+        )
+    })
+}
+
+/// Cuts an append-only `file` back to `good_len` (the end of its last complete record)
+/// after the failed write or sync `e`, and returns `e` (same kind) with a message saying
+/// what was done. If the cut fails too, the message says so: the partial line is then
+/// cut off by the next open, as after a crash.
+pub fn roll_back(file: &File, good_len: u64, e: std::io::Error) -> std::io::Error {
+    let cut = fault::set_len(file, good_len).and_then(|()| fault::sync_data(file));
+    let what = match cut {
+        Ok(()) => format!("the file was cut back to its last complete record (byte {good_len})"),
+        Err(c) => format!(
+            "cutting the file back to its last complete record (byte {good_len}) failed too \
+             ({c}); the next open cuts off the partial line"
+        ),
+    };
+    std::io::Error::new(
+        e.kind(),
+        format!("{e}; {what}; nothing more is written through this handle"),
+    )
 }
 
 /// `pid N` from a lock file, read once more after a short wait if the holder has locked
@@ -268,7 +400,7 @@ pub fn write_jsonl<T: Serialize>(path: impl AsRef<Path>, items: &[T]) -> Result<
 /// [`Error::Empty`].
 pub fn read_jsonl<T: DeserializeOwned>(path: impl AsRef<Path>) -> Result<Vec<T>> {
     let path = path.as_ref();
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = open_regular(path)?;
     let mut out = Vec::new();
     for (i, line) in BufReader::new(file).lines().enumerate() {
         let line_no = i as u64 + 1;
@@ -340,6 +472,8 @@ impl DelimitedOptions {
 /// report errors with file, line and column.
 pub struct DelimitedReader {
     path: PathBuf,
+    /// Header names that occur more than once (rows read the last of them).
+    duplicated: Vec<String>,
     headers: Arc<HashMap<String, usize>>,
     /// Byte offset of the start of each line, to turn record offsets into line numbers
     /// whatever the line endings (LF or CRLF).
@@ -367,7 +501,7 @@ impl DelimitedReader {
         required: &[&str],
     ) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let bytes = read_regular(&path)?;
         let line_starts: Vec<u64> = std::iter::once(0)
             .chain(
                 bytes
@@ -389,11 +523,14 @@ impl DelimitedReader {
         if header.iter().all(|h| h.trim().is_empty()) {
             return Err(Error::Empty { path });
         }
-        let headers: HashMap<String, usize> = header
-            .iter()
-            .enumerate()
-            .map(|(i, h)| (h.trim().trim_start_matches('\u{feff}').to_owned(), i))
-            .collect();
+        let mut headers: HashMap<String, usize> = HashMap::new();
+        let mut duplicated = Vec::new();
+        for (i, h) in header.iter().enumerate() {
+            let name = h.trim().trim_start_matches('\u{feff}').to_owned();
+            if headers.insert(name.clone(), i).is_some() && !duplicated.contains(&name) {
+                duplicated.push(name);
+            }
+        }
         for col in required {
             if !headers.contains_key(*col) {
                 return Err(Error::parse(
@@ -409,6 +546,7 @@ impl DelimitedReader {
         }
         Ok(DelimitedReader {
             path,
+            duplicated,
             headers: Arc::new(headers),
             line_starts: Arc::new(line_starts),
             reader,
@@ -418,6 +556,26 @@ impl DelimitedReader {
     /// The file being read.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Header names that occur more than once, in header order (a row's field of such a
+    /// name is the last column of that name). Readers that look columns up by name
+    /// should refuse these with [`DelimitedReader::check_unique_header`].
+    pub fn duplicated_columns(&self) -> &[String] {
+        &self.duplicated
+    }
+
+    /// An error naming line 1 and the first column whose name is duplicated, if any.
+    pub fn check_unique_header(&self) -> Result<()> {
+        match self.duplicated.first() {
+            None => Ok(()),
+            Some(name) => Err(Error::parse(
+                &self.path,
+                1,
+                Some(name),
+                "the header names this column more than once",
+            )),
+        }
     }
 
     /// True when the header has `column`.
@@ -492,6 +650,19 @@ impl Row {
                 &format!("cannot parse {v:?} as {}: {e}", std::any::type_name::<T>()),
             )
         })
+    }
+
+    /// The field in `column` as a finite `f64`: NaN and infinities (`nan`, `inf`, `1e999`)
+    /// are errors naming the row's line and the column.
+    pub fn parse_finite(&self, column: &str) -> Result<f64> {
+        let v: f64 = self.parse(column)?;
+        if !v.is_finite() {
+            return Err(self.error(
+                column,
+                &format!("{} is not a finite number", self.get(column)?.trim()),
+            ));
+        }
+        Ok(v)
     }
 
     /// An error located at this row and `column`.
@@ -632,6 +803,105 @@ mod tests {
         drop(lock);
         let again = FileLock::acquire(&target).unwrap();
         drop(again);
+    }
+
+    /// Regression: `fairness_report` accepted NaN or infinite scores (and printed an AUC
+    /// of 0.5), and a duplicated header name silently read the last of its columns.
+    #[test]
+    fn non_finite_numbers_and_duplicated_header_names_are_refused_naming_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.csv");
+        for bad in ["NaN", "inf", "-inf", "1e999"] {
+            std::fs::write(&p, format!("y,score\n1,0.5\n0,{bad}\n")).unwrap();
+            let mut r = DelimitedReader::open(&p, DelimitedOptions::default(), &["score"]).unwrap();
+            r.check_unique_header().unwrap();
+            let rows: Vec<Row> = r.rows().collect::<Result<_>>().unwrap();
+            assert_eq!(rows[0].parse_finite("score").unwrap(), 0.5);
+            let msg = rows[1].parse_finite("score").unwrap_err().to_string();
+            assert!(
+                msg.contains("s.csv:3: field `score`") && msg.contains("not a finite number"),
+                "{bad}: {msg}"
+            );
+        }
+        std::fs::write(&p, "y,group,score,group\n1,a,0.5,b\n").unwrap();
+        let r = DelimitedReader::open(&p, DelimitedOptions::default(), &["group"]).unwrap();
+        assert_eq!(r.duplicated_columns(), ["group".to_owned()]);
+        let msg = r.check_unique_header().unwrap_err().to_string();
+        assert!(
+            msg.contains("s.csv:1: field `group`") && msg.contains("more than once"),
+            "{msg}"
+        );
+    }
+
+    /// Regression: a FIFO given as a data file hung the reader, `/dev/zero` ran it out
+    /// of memory.
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo.jsonl");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(made, "mkfifo failed");
+        for path in [fifo.as_path(), Path::new("/dev/zero"), dir.path()] {
+            let err = read_jsonl::<Rec>(path).unwrap_err().to_string();
+            assert!(err.contains("not a regular file"), "{}: {err}", path.display());
+            let err = DelimitedReader::open(path, DelimitedOptions::default(), &[])
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(err.contains("not a regular file"), "{}: {err}", path.display());
+            assert!(read_regular(path).is_err());
+        }
+        let err = read_regular(&fifo).unwrap_err().to_string();
+        assert!(err.contains("is a FIFO"), "{err}");
+    }
+
+    /// Regression: `FileLock::acquire` truncated the target of a symlinked lock file and
+    /// wrote its pid into it; the append-only files were opened through links too.
+    #[cfg(unix)]
+    #[test]
+    fn locks_and_appends_refuse_symbolic_links_and_leave_their_targets_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        let target = dir.path().join("results.jsonl");
+        std::os::unix::fs::symlink(&victim, FileLock::lock_path(&target)).unwrap();
+        let err = FileLock::acquire(&target).unwrap_err().to_string();
+        assert!(err.contains("symbolic link"), "{err}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+
+        let other = dir.path().join("cache.jsonl");
+        std::os::unix::fs::symlink(&victim, &other).unwrap();
+        let err = LockedAppend::open(&other).unwrap_err().to_string();
+        assert!(err.contains("symbolic link"), "{err}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        // A plain file still opens.
+        let plain = dir.path().join("plain.jsonl");
+        let opened = LockedAppend::open(&plain).unwrap();
+        assert!(opened.bytes.is_empty());
+    }
+
+    /// Regression: `AtomicFile` wrote mode 0600 whatever the umask, so reports on a
+    /// shared folder were unreadable by the group.
+    #[cfg(unix)]
+    #[test]
+    fn atomic_files_get_the_mode_file_create_would_give() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let probe = dir.path().join("probe");
+        File::create(&probe).unwrap();
+        let expected = std::fs::metadata(&probe).unwrap().permissions().mode() & 0o777;
+        let target = dir.path().join("report.md");
+        write_atomic(&target, b"report").unwrap();
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, expected, "{mode:o} vs {expected:o}");
+        // Unless the umask hides them, group and others may read it (0644 under 022).
+        if expected & 0o044 != 0 {
+            assert_ne!(mode, 0o600);
+        }
     }
 
     #[test]

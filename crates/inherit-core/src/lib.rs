@@ -6,6 +6,7 @@ pub mod benchmark;
 pub mod dataset;
 pub mod error;
 pub mod example;
+pub mod fault;
 pub mod io;
 pub mod lexicon;
 pub mod model;
@@ -13,6 +14,7 @@ pub mod model;
 pub mod parquet;
 pub mod provenance;
 pub mod rng;
+pub mod testing;
 
 pub use attr::{Axis, Groups, Origin};
 pub use dataset::{CountRow, Counts, CsvSpec, Dataset, Split, SplitParams};

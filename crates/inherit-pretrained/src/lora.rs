@@ -228,6 +228,70 @@ impl LoraAdapters {
         Ok(())
     }
 
+    /// [`LoraAdapters::merge`], checked: fails, naming the layer and projection, when a
+    /// scaled update `(alpha / r) A B` or a merged weight holds a NaN or an infinity (a
+    /// huge `lora_alpha` in an adapter's files would otherwise serve a model whose every
+    /// output is NaN).
+    pub fn try_merge(&self, base: &Llama) -> Result<Llama> {
+        self.check_finite()?;
+        let merged = self.merge(base);
+        for (i, (block, adapters)) in merged.blocks.iter().zip(&self.layers).enumerate() {
+            if adapters.is_none() {
+                continue;
+            }
+            for (name, linear) in [
+                ("wqkv", &block.wqkv),
+                ("wo", &block.wo),
+                ("gate_up", &block.gate_up),
+                ("down", &block.down),
+            ] {
+                if !all_finite(linear.weight.val()) {
+                    return Err(Error::invalid(
+                        "lora_alpha",
+                        format!(
+                            "merging the adapter into layer {i} ({name}) overflows to a \
+                             non-finite weight"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(merged)
+    }
+
+    /// Fails, naming the layer and projection, when a scaled update `(alpha / r) A B`
+    /// holds a NaN or an infinity.
+    pub fn check_finite(&self) -> Result<()> {
+        let scale = self.config.scale();
+        if !scale.is_finite() || scale as f32 == f32::INFINITY {
+            return Err(Error::invalid(
+                "lora_alpha",
+                format!(
+                    "the scale alpha / rank = {scale} does not fit a 32-bit float; the \
+                     merged weights would be infinite"
+                ),
+            ));
+        }
+        for (i, layer) in self.layers.iter().enumerate() {
+            let Some(layer) = layer else { continue };
+            for t in LoraTarget::ALL {
+                if let Some(l) = layer.get(t)
+                    && !all_finite(l.dense(scale))
+                {
+                    return Err(Error::invalid(
+                        "lora_alpha",
+                        format!(
+                            "the scaled update (alpha / r) A B of layer {i}, {t:?} holds a \
+                             non-finite value (alpha = {})",
+                            self.config.alpha
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// A copy of `base` with every adapter folded into its weight (`W + (alpha / r) A B`
     /// in burn layout, into the adapted columns of the fused `wqkv` / `gate_up`): the
     /// merged model computes what the adapted one does, at the base model's cost.
@@ -356,4 +420,11 @@ fn host<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
     t.into_data()
         .try_to_vec::<f32>()
         .map_err(|e| Error::Backend(format!("{e:?}")))
+}
+
+/// True when every value of `t` is finite.
+fn all_finite(t: Tensor<2>) -> bool {
+    t.into_data()
+        .iter::<f32>()
+        .all(f32::is_finite)
 }

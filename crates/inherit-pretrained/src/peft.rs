@@ -169,7 +169,7 @@ pub fn load(dir: impl AsRef<Path>, model: &LlamaConfig, device: &Device) -> Resu
             "{len} bytes, more than the {expected} bytes of float32 factors the configuration announces"
         )));
     }
-    let bytes = std::fs::read(&weights_path).map_err(|e| Error::io(&weights_path, e))?;
+    let bytes = inherit_core::io::read_regular(&weights_path)?;
     let st = SafeTensors::deserialize(&bytes)
         .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
     let mut found: BTreeMap<(usize, LoraTarget, char), TensorView<'_>> = BTreeMap::new();
@@ -278,7 +278,7 @@ fn read_config(path: &PathBuf, model: &LlamaConfig) -> Result<(LoraConfig, Optio
     if len > MAX_CONFIG_BYTES {
         return Err(bad(format!("{len} bytes, more than {MAX_CONFIG_BYTES}")));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = inherit_core::io::read_regular_string(path)?;
     let v: Value = serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
     let obj = v
         .as_object()

@@ -301,12 +301,19 @@ impl SmolLm {
                     format!("prompt {i} has no tokens"),
                 ));
             }
-            if p.len() + params.max_tokens > self.config.context {
+            // Checked: a `max_tokens` near `usize::MAX` wrapped the sum and generated far
+            // past the context.
+            if p
+                .len()
+                .checked_add(params.max_tokens)
+                .is_none_or(|n| n > self.config.context)
+            {
                 return Err(Error::invalid(
                     "max_tokens",
                     format!(
-                        "prompt {i} ({} tokens) plus max_tokens exceeds the context of {}",
+                        "prompt {i} ({} tokens) plus max_tokens ({}) exceeds the context of {}",
                         p.len(),
+                        params.max_tokens,
                         self.config.context
                     ),
                 ));

@@ -444,3 +444,15 @@ mod llama_files {
         assert_eq!(n_start, 3, "{ids:?}");
     }
 }
+
+/// Regression (found by the end-to-end fuzzing of the binaries): `lm --gguf /dev/zero`
+/// read until the machine killed the process; a FIFO hung it.
+#[cfg(unix)]
+#[test]
+fn a_model_path_that_is_not_a_regular_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for path in [std::path::Path::new("/dev/zero"), dir.path()] {
+        let err = inherit_pretrained::gguf::Gguf::open(path).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{}: {err}", path.display());
+    }
+}

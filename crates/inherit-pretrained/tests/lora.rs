@@ -333,3 +333,56 @@ fn a_fine_tuned_model_serves_through_the_generation_and_scoring_path() {
             .is_err()
     );
 }
+
+/// Regression: `lora_alpha = 1e300` in an adapter is finite and positive, so the config
+/// accepted it, and merging scaled the update to infinite weights: `lm score` printed
+/// `null` and exited 0.
+#[test]
+fn a_huge_lora_alpha_is_refused_instead_of_merged_into_infinite_weights() {
+    use inherit_pretrained::AdapterMode;
+    let lm = model();
+    let config = LoraConfig {
+        rank: 4,
+        alpha: 1e300,
+        targets: vec![LoraTarget::QProj, LoraTarget::DownProj],
+        layers: LayerSelection::Top(1),
+        ..Default::default()
+    };
+    config.check().unwrap();
+    for mode in [AdapterMode::Merged, AdapterMode::OnTheFly] {
+        let adapters = nonzero(&config, lm, 11);
+        let Err(err) = lm.clone().with_adapter(adapters, mode) else {
+            panic!("{mode:?}: an adapter with lora_alpha = 1e300 was accepted");
+        };
+        let msg = err.to_string();
+        assert!(msg.contains("lora_alpha"), "{mode:?}: {msg}");
+    }
+    // An ordinary alpha still serves.
+    let adapters = nonzero(
+        &LoraConfig {
+            alpha: 8.0,
+            ..config
+        },
+        lm,
+        11,
+    );
+    if let Err(e) = lm.clone().with_adapter(adapters, AdapterMode::Merged) {
+        panic!("{e}");
+    }
+}
+
+/// Regression: `p.len() + max_tokens` wrapped for `--max-tokens 18446744073709551615`
+/// (a panic in debug builds, minutes of generation past the context in release builds).
+#[test]
+fn a_max_tokens_near_usize_max_is_a_context_error_not_a_wrapped_sum() {
+    let lm = model();
+    for max_tokens in [usize::MAX, usize::MAX - 3, lm.config().context] {
+        let err = lm
+            .generate_ids(
+                &[ids(lm)],
+                &inherit_core::GenerationParams::greedy(max_tokens),
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("exceeds the context"), "{err}");
+    }
+}

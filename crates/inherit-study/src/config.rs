@@ -3,7 +3,8 @@
 //!
 //! The shipped configurations are embedded ([`DEFAULT_TOML`], [`QUICK_TOML`],
 //! [`PAPER_TOML`]). Unknown keys, γ out of range, unknown bias types, tasks, models and
-//! mitigation specs are errors that name the key.
+//! mitigation specs are errors that name the key; so are counts and sizes over their
+//! bounds and repeated seeds, γ values, mitigations or bias types ([`crate::bounds`]).
 //!
 //! | key | default (`configs/default.toml`) | meaning |
 //! |---|---|---|
@@ -155,8 +156,9 @@ pub struct GeneratorConfig {
     /// Local GGUF file (smollm2).
     #[serde(default)]
     pub gguf: Option<PathBuf>,
-    /// Base URL (openai).
-    #[serde(default)]
+    /// Base URL (openai). Written out (to `study.toml`, the manifest) with any
+    /// `user:password@` credentials redacted ([`inherit_augment::openai::redact_url`]).
+    #[serde(default, serialize_with = "ser_endpoint")]
     pub endpoint: Option<String>,
     /// Model name on the endpoint (openai).
     #[serde(default)]
@@ -232,6 +234,16 @@ pub struct DownstreamConfig {
     pub learning_rate: f64,
     /// Maximum tokens per text.
     pub max_len: usize,
+}
+
+fn ser_endpoint<S: serde::Serializer>(
+    endpoint: &Option<String>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    endpoint
+        .as_deref()
+        .map(inherit_augment::openai::redact_url)
+        .serialize(s)
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -340,7 +352,8 @@ impl StudyConfig {
 
     /// Reads and checks a TOML file.
     pub fn load(path: &Path) -> Result<ValidStudyConfig> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        // Only a regular file: a FIFO or `/dev/zero` would hang or exhaust memory.
+        let text = inherit_core::io::read_regular_string(path)?;
         Self::parse(&text, &path.display().to_string())
     }
 
@@ -349,6 +362,9 @@ impl StudyConfig {
         let err = |key: &str, msg: String| Err(Error::config(origin, key, msg));
         if self.tasks.is_empty() {
             return err("tasks", "at least one task is needed".into());
+        }
+        if let Err((key, message)) = crate::bounds::check(&self) {
+            return err(&key, message);
         }
         for (i, t) in self.tasks.iter().enumerate() {
             let key = |k: &str| format!("tasks[{i}].{k}");
@@ -412,6 +428,9 @@ impl StudyConfig {
                 Err(e) => return Err(Error::config(origin, key("downstream"), e.to_string())),
             };
             check_downstream(&d).map_err(|(k, m)| {
+                Error::config(origin, format!("{} ({k})", key("downstream")), m)
+            })?;
+            crate::bounds::check_downstream(&d).map_err(|(k, m)| {
                 Error::config(origin, format!("{} ({k})", key("downstream")), m)
             })?;
         }
@@ -487,6 +506,9 @@ impl StudyConfig {
         }
         if let Err((key, message)) = check_downstream(&self.downstream) {
             return err(key, message);
+        }
+        if let Err((key, message)) = crate::bounds::check_downstream(&self.downstream) {
+            return err(&key, message);
         }
         Ok(ValidStudyConfig(self))
     }

@@ -1,12 +1,14 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod bounds;
 pub mod cells;
 pub mod config;
 pub mod downstream;
 pub mod error;
 pub mod findings;
 pub mod generate;
+pub mod history;
 pub mod key;
 pub mod models;
 pub mod multi;

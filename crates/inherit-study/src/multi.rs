@@ -52,9 +52,15 @@ fn announce(study: &Study, name: &str, i: usize, n: usize) {
     });
 }
 
-/// `study.toml` of the whole configuration.
-fn write_config(study: &Study) -> Result<()> {
+/// `study.toml` of the whole configuration. With `only_if_missing`, an existing file is
+/// left alone: a stage writes the file before its tasks run only where there is none yet
+/// (so that later stages find it), and replaces it only after every task accepted the
+/// configuration, so a run refused for a changed configuration leaves it as it was.
+fn write_config(study: &Study, only_if_missing: bool) -> Result<()> {
     let out = &study.config.out;
+    if only_if_missing && out.join("study.toml").exists() {
+        return Ok(());
+    }
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let toml = toml::to_string(&*study.config).map_err(|e| Error::Toml {
         origin: "study.toml".into(),
@@ -66,7 +72,7 @@ fn write_config(study: &Study) -> Result<()> {
 
 /// The plan stage of every task, and `plan.jsonl` of all their cells.
 pub fn plan(study: Study) -> Result<usize> {
-    write_config(&study)?;
+    write_config(&study, true)?;
     let subs = per_task(&study)?;
     let n = subs.len();
     let mut total = 0;
@@ -79,19 +85,20 @@ pub fn plan(study: Study) -> Result<usize> {
         lines.push_str(&std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?);
     }
     inherit_core::io::write_atomic(study.config.out.join("plan.jsonl"), lines.as_bytes())?;
+    write_config(&study, false)?;
     Ok(total)
 }
 
 /// The generation stage of every task.
 pub fn generate(study: Study) -> Result<()> {
-    write_config(&study)?;
+    write_config(&study, true)?;
     let subs = per_task(&study)?;
     let n = subs.len();
     for (i, (name, sub)) in subs.into_iter().enumerate() {
         announce(&study, &name, i, n);
         sub.generate()?;
     }
-    Ok(())
+    write_config(&study, false)
 }
 
 /// Shard `shard` of every task's cells.
@@ -108,7 +115,7 @@ pub fn run_shard(study: Study, shard: Shard) -> Result<Timings> {
 
 /// Every stage of every task in this process, then the summary.
 pub fn run(study: Study) -> Result<StudyOutcome> {
-    write_config(&study)?;
+    write_config(&study, true)?;
     let subs = per_task(&study)?;
     let n = subs.len();
     let mut outcomes = Vec::new();
@@ -116,6 +123,7 @@ pub fn run(study: Study) -> Result<StudyOutcome> {
         announce(&study, &name, i, n);
         outcomes.push((name, sub.run()?));
     }
+    write_config(&study, false)?;
     let history = crate::output::previous_runs(&study.config.out);
     let outcome = summarise(&study.config.out, outcomes)?;
     crate::output::finish(&outcome, &study.run_info, history)?;
@@ -258,6 +266,7 @@ fn summarise(out: &Path, outcomes: Vec<(String, StudyOutcome)>) -> Result<StudyO
             "cells": o.records.len(),
             "timings": o.timings,
         })).collect::<Vec<_>>(),
+        "runs": crate::history::runs(&out.join("manifest.json"), &timings),
         "timings": timings,
     });
     inherit_core::io::write_atomic(

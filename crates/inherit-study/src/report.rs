@@ -436,6 +436,7 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
         "cells": data.records.len(),
         "round_cells": data.rounds.len(),
         "merge": {"duplicates_dropped": data.duplicates, "conflicts": data.conflicts},
+        "runs": crate::history::runs(&out.join("manifest.json"), &timings),
         "timings": timings,
     });
     inherit_core::io::write_atomic(

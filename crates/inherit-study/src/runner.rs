@@ -13,7 +13,7 @@
 //! folder (see [`crate::multi`]).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
@@ -267,6 +267,10 @@ impl Study {
             return crate::multi::generate(self);
         }
         let mut p = self.prepare()?;
+        // Refused before anything is written when the folder's results were computed
+        // under another configuration.
+        let stored = merge_results(&p.out)?.records;
+        p.check_changed(&stored, &p.out.join("results.jsonl"))?;
         p.write_plan()?;
         p.generate()
     }
@@ -452,7 +456,24 @@ impl Prepared {
         // Held for the whole run: a second run on this file fails at once, naming this
         // process; a torn last line (a kill mid-append) is cut off here.
         let writer = ResultsWriter::open(&path)?;
+        if let Some(line) = writer.existing().ignored_partial_line {
+            self.study.stage(
+                "results",
+                format!(
+                    "{}:{line}: a torn last line (a killed or failed write) was cut off; its \
+                     cell is redone",
+                    path.display()
+                ),
+            );
+        }
         let stored = merge_results(&self.out)?.records;
+        self.check_changed(&stored, &path)?;
+        Ok((stored, writer))
+    }
+
+    /// Fails with [`Error::ChangedConfig`] (unless recomputing was asked for) when some
+    /// planned cell has stored results at its coordinates under another key.
+    fn check_changed(&self, stored: &[ResultRecord], path: &Path) -> Result<()> {
         let mut changed_parts: Vec<String> = Vec::new();
         let mut n_changed = 0;
         for cell in &self.cells {
@@ -479,12 +500,12 @@ impl Prepared {
         changed_parts.dedup();
         if n_changed > 0 && !self.study.recompute_changed {
             return Err(Error::ChangedConfig {
-                path,
+                path: path.to_path_buf(),
                 n: n_changed,
                 changed: changed_parts,
             });
         }
-        Ok((stored, writer))
+        Ok(())
     }
 
     /// The generation stage.
@@ -710,6 +731,11 @@ impl Prepared {
             }
             drop(tx);
             for (record, seconds) in rx {
+                // After the first failure nothing more is appended: the cells still in
+                // flight are dropped and redone by the next run.
+                if first_error.is_some() {
+                    continue;
+                }
                 let written =
                     record.and_then(|r| results.append(&r).map(|()| r).map_err(Into::into));
                 match written {

@@ -50,11 +50,7 @@ seed = 0"#,
 #[test]
 fn the_stand_ins_skew_raises_the_toxicity_fpr_gap_and_the_report_contrasts_the_tasks() {
     let data = inherit_study::task::default_data_dir();
-    if !data.is_dir() {
-        eprintln!(
-            "skipped: no shared data directory at {} (set INHERIT_DATA_DIR)",
-            data.display()
-        );
+    if inherit_core::testing::skip_without_data(&data, "the shared data directory") {
         return;
     }
     let start = std::time::Instant::now();

@@ -25,9 +25,9 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use inherit_core::fault;
 use inherit_core::io::{FileLock, LockedAppend};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -112,6 +112,11 @@ pub struct ResultsWriter {
     path: PathBuf,
     file: File,
     existing: ResultsFile,
+    /// The file's length after its last complete record: where a failed append is cut
+    /// back to.
+    good_len: u64,
+    /// Set by a failed append: the handle writes nothing more.
+    failed: bool,
     _lock: FileLock,
 }
 
@@ -150,17 +155,32 @@ impl ResultsWriter {
                 torn.map(|start| last_start + start),
             )
         };
+        let mut good_len = bytes.len() as u64;
         if let Some(start) = torn_from {
-            file.set_len(start as u64).map_err(io)?;
-            file.sync_data().map_err(io)?;
+            eprintln!(
+                "warning: {}:{}: cut off a torn last line ({} bytes; a run was killed \
+                 or failed mid-write)",
+                path.display(),
+                bytes[..start].iter().filter(|b| **b == b'\n').count() + 1,
+                bytes.len() - start
+            );
+            fault::set_len(&file, start as u64).map_err(io)?;
+            fault::sync_data(&file).map_err(io)?;
+            good_len = start as u64;
         } else if !bytes.is_empty() && !bytes.ends_with(b"\n") {
-            file.write_all(b"\n").map_err(io)?;
-            file.sync_data().map_err(io)?;
+            if let Err(e) = fault::write_all(&mut file, b"\n").and_then(|()| fault::sync_data(&file)) {
+                // Leave the file as it was: the next open repairs it the same way.
+                let _ = file.set_len(good_len);
+                return Err(io(e).into());
+            }
+            good_len += 1;
         }
         Ok(ResultsWriter {
             path,
             file,
             existing,
+            good_len,
+            failed: false,
             _lock: lock,
         })
     }
@@ -177,13 +197,39 @@ impl ResultsWriter {
     }
 
     /// Appends one record with one write, and syncs.
+    ///
+    /// If the write or the sync fails (a full disk, an I/O error, a short write), the
+    /// file is cut back to its last complete record and the writer refuses every later
+    /// append: the error names the file and says so. Reopen the file to go on.
     pub fn append(&mut self, record: &ResultRecord) -> Result<()> {
         let io = |e| inherit_core::Error::io(&self.path, e);
+        if self.failed {
+            return Err(io(std::io::Error::other(
+                "an earlier append to this file failed; reopen it to append more",
+            ))
+            .into());
+        }
         let mut line = serde_json::to_vec(record).map_err(|e| io(std::io::Error::other(e)))?;
         line.push(b'\n');
-        self.file.write_all(&line).map_err(io)?;
-        self.file.sync_data().map_err(io)?;
-        Ok(())
+        let written = fault::write_all(&mut self.file, &line)
+            .and_then(|()| fault::sync_data(&self.file));
+        match written {
+            Ok(()) => {
+                self.good_len += line.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                self.failed = true;
+                Err(io(inherit_core::io::roll_back(&self.file, self.good_len, e)).into())
+            }
+        }
+    }
+}
+
+impl ResultsWriter {
+    /// True after an append failed: the writer refuses further appends.
+    pub fn has_failed(&self) -> bool {
+        self.failed
     }
 }
 
@@ -340,5 +386,43 @@ mod tests {
         assert_eq!(seeds, [1, 3, 4]);
         // Reading needs no lock.
         assert_eq!(read_results(&path).unwrap().records.len(), 3);
+    }
+
+    /// Regression: a failed append (a full disk) left a partial line, later appends went
+    /// on after it, and every later run failed with `results.jsonl:N: invalid JSON`.
+    #[test]
+    fn a_failed_append_is_cut_back_and_the_writer_stops() {
+        use inherit_core::fault::{self, Fault};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.jsonl");
+        for kind in Fault::ALL {
+            std::fs::write(&path, line(&rec(1, "m"))).unwrap();
+            let mut w = ResultsWriter::open(&path).unwrap();
+            // The append's write is the first I/O call from here.
+            fault::arm(0, kind);
+            let msg = w.append(&rec(2, "m")).unwrap_err().to_string();
+            fault::reset();
+            assert!(
+                msg.contains("results.jsonl") && msg.contains("cut back"),
+                "{kind:?}: {msg}"
+            );
+            assert!(w.has_failed());
+            assert_eq!(std::fs::read(&path).unwrap(), line(&rec(1, "m")), "{kind:?}");
+            // Nothing more goes through this handle, even once the disk has room again.
+            let msg = w.append(&rec(3, "m")).unwrap_err().to_string();
+            assert!(msg.contains("earlier append"), "{msg}");
+            assert_eq!(std::fs::read(&path).unwrap(), line(&rec(1, "m")), "{kind:?}");
+            drop(w);
+            append_result(&path, &rec(3, "m")).unwrap();
+            let read = read_results(&path).unwrap();
+            assert_eq!(read.records, vec![rec(1, "m"), rec(3, "m")], "{kind:?}");
+        }
+        // A failed sync after a whole write is cut back too.
+        std::fs::write(&path, line(&rec(1, "m"))).unwrap();
+        let mut w = ResultsWriter::open(&path).unwrap();
+        fault::arm(1, Fault::Eio);
+        assert!(w.append(&rec(2, "m")).is_err());
+        fault::reset();
+        assert_eq!(std::fs::read(&path).unwrap(), line(&rec(1, "m")));
     }
 }

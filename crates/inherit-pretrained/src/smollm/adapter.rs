@@ -58,7 +58,9 @@ impl SmolLm {
         let adapters = adapters.valid().fork(&self.device);
         let fingerprint = peft::fingerprint(&adapters)?;
         if mode == AdapterMode::Merged {
-            self.model = adapters.merge(&self.model);
+            self.model = adapters.try_merge(&self.model)?;
+        } else {
+            adapters.check_finite()?;
         }
         self.adapter = Some(Adapter {
             adapters,

@@ -340,11 +340,7 @@ mod tests {
     #[test]
     fn sst2_samples_are_balanced_and_every_text_is_unknown_on_the_culture_axis() {
         let task = SentimentTask::new(pair("anglo", "arabic"), 6, 4, 2);
-        if !task.data_dir().is_dir() {
-            eprintln!(
-                "skipped: no data directory at {}",
-                task.data_dir().display()
-            );
+        if inherit_core::testing::skip_without_data(task.data_dir(), "the data directory") {
             return;
         }
         let data = task.data().unwrap();

@@ -536,11 +536,7 @@ pub(crate) mod tests {
     #[test]
     fn the_madlibs_sample_is_balanced_and_held_out() {
         let task = ToxicityTask::new(pair("arabic", "anglo"), 5, 3, 1);
-        if !task.data_dir().is_dir() {
-            eprintln!(
-                "skipped: no data directory at {}",
-                task.data_dir().display()
-            );
+        if inherit_core::testing::skip_without_data(task.data_dir(), "the data directory") {
             return;
         }
         let data = task.data().unwrap();
