@@ -271,7 +271,9 @@ fn small_enough(toml: &str) -> bool {
         vec![
             (c.bias_types.len() * c.gammas.len() * c.mitigations.len() * c.seeds.len()) as u64
                 * t.len() as u64,
-            t.iter().map(|t| t.train_per_cell + t.test_per_cell).sum::<usize>() as u64,
+            t.iter()
+                .map(|t| t.train_per_cell + t.test_per_cell)
+                .sum::<usize>() as u64,
             t.iter().map(|t| u64::from(t.rounds.max(1))).sum(),
             c.generator.neutral_per_label as u64,
             c.generator.augmented_per_label as u64,
@@ -301,23 +303,43 @@ fn study_case(rng: &mut SeededRng) -> Case {
         1 => args.extend(["--quick".into(), "--print-config".into()]),
         2 => {
             // The whole run, rarely: it trains.
-            args.extend(["--config", "@/study.toml", "--out", "@/out", "--jobs", "1"].map(String::from));
+            args.extend(
+                ["--config", "@/study.toml", "--out", "@/out", "--jobs", "1"].map(String::from),
+            );
         }
-        3 => args.extend(["--config", "@/study.toml", "--out", "@/out", "report"].map(String::from)),
+        3 => {
+            args.extend(["--config", "@/study.toml", "--out", "@/out", "report"].map(String::from))
+        }
         4 => args.extend(
-            ["--config", "@/study.toml", "--out", "@/out", "run", "--shard"].map(String::from),
+            [
+                "--config",
+                "@/study.toml",
+                "--out",
+                "@/out",
+                "run",
+                "--shard",
+            ]
+            .map(String::from),
         ),
         _ => args.extend(["--config", "@/study.toml", "--out", "@/out", "plan"].map(String::from)),
     }
     // A whole run (or a shard) of a configuration mutated to a much larger size is a long
     // run by design, not a hang: such cases only plan.
-    let runs_cells = !args.iter().any(|a| a == "plan" || a == "report" || a == "--print-config");
+    let runs_cells = !args
+        .iter()
+        .any(|a| a == "plan" || a == "report" || a == "--print-config");
     if runs_cells && !small_enough(&toml) {
         args.truncate(4);
         args.push("plan".into());
     }
     if args.last().is_some_and(|a| a == "--shard") {
-        args.push((*pick(rng, &["0/1", "1/2", "2/2", "0/0", "a/b", "18446744073709551615/1"])).to_owned());
+        args.push(
+            (*pick(
+                rng,
+                &["0/1", "1/2", "2/2", "0/0", "a/b", "18446744073709551615/1"],
+            ))
+            .to_owned(),
+        );
     }
     Case {
         binary: "study",
@@ -367,7 +389,10 @@ fn fairness_case(rng: &mut SeededRng) -> Case {
         args.extend(["--scores".into(), "s".into()]);
     }
     if rng.random_bool(0.2) {
-        args.extend(["--pos-label".into(), (*pick(rng, &["0", "1", "2", "a"])).to_owned()]);
+        args.extend([
+            "--pos-label".into(),
+            (*pick(rng, &["0", "1", "2", "a"])).to_owned(),
+        ]);
     }
     if rng.random_bool(0.2) {
         args.extend([
@@ -397,7 +422,12 @@ fn analyze_case(rng: &mut SeededRng) -> Case {
         data.push_str(&l);
         data.push('\n');
     }
-    let sub = *pick(rng, &["groups", "shift", "bbq", "crows", "winobias", "eec", "bogus"]);
+    let sub = *pick(
+        rng,
+        &[
+            "groups", "shift", "bbq", "crows", "winobias", "eec", "bogus",
+        ],
+    );
     let mut args = vec![sub.to_owned(), "--data".into(), "@/d.jsonl".into()];
     if sub == "shift" {
         args.extend(["--augmented".into(), "@/d.jsonl".into()]);
@@ -420,7 +450,12 @@ fn lm_case(rng: &mut SeededRng) -> Case {
             "--max-tokens".into(),
             (*pick(rng, &["1", "40", "8192", "18446744073709551615", "0"])).to_owned(),
         ]),
-        "score" => args.extend(["--prompt".into(), "a".into(), "--continuation".into(), "b".into()]),
+        "score" => args.extend([
+            "--prompt".into(),
+            "a".into(),
+            "--continuation".into(),
+            "b".into(),
+        ]),
         _ => {}
     }
     let mut model = b"GGUF".to_vec();
@@ -479,7 +514,10 @@ fn mutate_args(rng: &mut SeededRng, args: &mut Vec<String>) {
                 let a = args[i].clone();
                 args.insert(i, a);
             }
-            _ => args.insert(i, format!("--{}", pick(rng, &["bogus", "jobs", "n", "seed", "out"]))),
+            _ => args.insert(
+                i,
+                format!("--{}", pick(rng, &["bogus", "jobs", "n", "seed", "out"])),
+            ),
         }
     }
 }
@@ -499,7 +537,10 @@ fn make_case(seed: u64, i: u64) -> Case {
         // run: plan it instead.
         if case.binary == "study"
             && !case.args.iter().any(|a| {
-                matches!(a.as_str(), "plan" | "generate" | "report" | "--print-config" | "--help")
+                matches!(
+                    a.as_str(),
+                    "plan" | "generate" | "report" | "--print-config" | "--help"
+                )
             })
             && !small_enough(&String::from_utf8_lossy(&case.files[0].1))
         {
@@ -512,7 +553,12 @@ fn make_case(seed: u64, i: u64) -> Case {
 /// A JSON-ish number token that is not finite: `NaN`, `inf`, `-inf`, `Infinity`.
 fn non_finite_token(text: &str) -> Option<&str> {
     text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
-        .find(|t| matches!(*t, "NaN" | "nan" | "inf" | "-inf" | "Infinity" | "-Infinity"))
+        .find(|t| {
+            matches!(
+                *t,
+                "NaN" | "nan" | "inf" | "-inf" | "Infinity" | "-Infinity"
+            )
+        })
 }
 
 fn run_case(opts: &CliOptions, i: u64, report: &mut CliReport) {
@@ -578,9 +624,10 @@ fn run_case(opts: &CliOptions, i: u64, report: &mut CliReport) {
     let stderr = String::from_utf8_lossy(&err_t.join().unwrap_or_default()).into_owned();
     report.cases += 1;
     let Some(status) = status else {
-        report
-            .failures
-            .push(fail(format!("hang: still running after {:.0} s", opts.timeout.as_secs_f64())));
+        report.failures.push(fail(format!(
+            "hang: still running after {:.0} s",
+            opts.timeout.as_secs_f64()
+        )));
         return;
     };
     let code = status.code();
@@ -592,11 +639,20 @@ fn run_case(opts: &CliOptions, i: u64, report: &mut CliReport) {
             code.map_or("signal".to_owned(), |c| c.to_string())
         ))
         .or_default() += 1;
-    let tail = |s: &str| s.chars().rev().take(600).collect::<Vec<_>>().into_iter().rev().collect::<String>();
+    let tail = |s: &str| {
+        s.chars()
+            .rev()
+            .take(600)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<String>()
+    };
     match code {
-        None => report
-            .failures
-            .push(fail(format!("killed by a signal: {status}; stderr: {}", tail(&stderr)))),
+        None => report.failures.push(fail(format!(
+            "killed by a signal: {status}; stderr: {}",
+            tail(&stderr)
+        ))),
         Some(0..=2) => {}
         Some(c) => report
             .failures
@@ -608,20 +664,25 @@ fn run_case(opts: &CliOptions, i: u64, report: &mut CliReport) {
             .push(fail(format!("panic or abort: {}", tail(&stderr))));
     }
     if code.is_some_and(|c| c != 0) && stderr.trim().is_empty() {
-        report.failures.push(fail("failed without a message".into()));
+        report
+            .failures
+            .push(fail("failed without a message".into()));
     }
     // JSON output cannot hold NaN or infinities (serde_json writes them as `null`), and
     // its strings may be anything: only other output is scanned for such tokens.
     let is_json = serde_json::from_str::<serde_json::Value>(&stdout).is_ok();
     if !is_json && let Some(t) = non_finite_token(&stdout) {
-        report
-            .failures
-            .push(fail(format!("non-finite number `{t}` in the output: {}", tail(&stdout))));
+        report.failures.push(fail(format!(
+            "non-finite number `{t}` in the output: {}",
+            tail(&stdout)
+        )));
     }
     // Non-finite numbers in the files a study wrote.
     for name in ["out/results.jsonl", "out/manifest.json"] {
         if let Ok(text) = std::fs::read_to_string(dir.path().join(name))
-            && text.lines().any(|l| serde_json::from_str::<serde_json::Value>(l).is_err())
+            && text
+                .lines()
+                .any(|l| serde_json::from_str::<serde_json::Value>(l).is_err())
             && serde_json::from_str::<serde_json::Value>(&text).is_err()
             && let Some(t) = non_finite_token(&text)
         {
@@ -640,7 +701,13 @@ pub fn run(opts: &CliOptions) -> CliReport {
         run_case(opts, i, &mut report);
         if opts.progress > 0 {
             for f in &report.failures[before..] {
-                eprintln!("[cli] FAIL case {} `{} {}`: {}", f.case, f.binary, f.args.join(" "), f.why);
+                eprintln!(
+                    "[cli] FAIL case {} `{} {}`: {}",
+                    f.case,
+                    f.binary,
+                    f.args.join(" "),
+                    f.why
+                );
             }
         }
         if opts.progress > 0 && (i + 1) % opts.progress == 0 {

@@ -35,7 +35,10 @@ fn the_binaries_survive_a_smoke_pass_of_mutated_command_lines() {
     assert!(report.failures.is_empty(), "{}", summary(&report));
     for b in BINARIES {
         assert!(
-            report.outcomes.keys().any(|k| k.starts_with(&format!("{b}:"))),
+            report
+                .outcomes
+                .keys()
+                .any(|k| k.starts_with(&format!("{b}:"))),
             "{b} never ran: {}",
             summary(&report)
         );

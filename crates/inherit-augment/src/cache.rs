@@ -95,7 +95,8 @@ impl GenerationCache {
         if whole_record {
             // A complete record that lost only its newline: keep it.
             let len = bytes.len() as u64;
-            if let Err(e) = fault::write_all(&mut file, b"\n").and_then(|()| fault::sync_data(&file))
+            if let Err(e) =
+                fault::write_all(&mut file, b"\n").and_then(|()| fault::sync_data(&file))
             {
                 // Leave the file as it was: the next open repairs it the same way.
                 let _ = file.set_len(len);
@@ -359,7 +360,10 @@ mod tests {
             fault::arm(0, kind);
             let msg = c.append(&[rec(1), rec(2)]).unwrap_err().to_string();
             fault::reset();
-            assert!(msg.contains("c.jsonl") && msg.contains("cut back"), "{kind:?}: {msg}");
+            assert!(
+                msg.contains("c.jsonl") && msg.contains("cut back"),
+                "{kind:?}: {msg}"
+            );
             assert_eq!(c.get("k1"), None, "a failed record is not cached");
             assert_eq!(std::fs::read(&path).unwrap(), good, "{kind:?}");
             let msg = c.append(&[rec(3)]).unwrap_err().to_string();

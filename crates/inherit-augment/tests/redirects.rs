@@ -28,7 +28,11 @@ fn a_redirect_to_another_origin_is_not_followed() {
     let location: &'static str =
         Box::leak(format!("{}/chat/completions", elsewhere.base_url()).into_boxed_str());
     for status in [301, 302, 307, 308] {
-        let server = serve(vec![Reply::Status(status, vec![("Location", location)], "")]);
+        let server = serve(vec![Reply::Status(
+            status,
+            vec![("Location", location)],
+            "",
+        )]);
         let cfg = OpenAiConfig {
             api_key_env: Some("CARGO_PKG_NAME".into()),
             concurrency: 1,
@@ -43,7 +47,10 @@ fn a_redirect_to_another_origin_is_not_followed() {
             err.contains(&status.to_string()) && err.contains("not followed"),
             "{status}: {err}"
         );
-        assert!(err.contains(location), "the error names where it pointed: {err}");
+        assert!(
+            err.contains(location),
+            "the error names where it pointed: {err}"
+        );
         assert_eq!(server.count(), 1, "{status}: not retried");
     }
     assert_eq!(elsewhere.count(), 0, "the other origin was reached");
@@ -68,7 +75,10 @@ fn credentials_in_the_endpoint_are_redacted_in_the_id_and_in_errors() {
     let url = format!("http://alice:s3cr3t-pw@{}/v1", server.addr);
     let backend = OpenAiCompatible::new(config(url)).unwrap();
     let id = backend.id();
-    assert!(!id.contains("s3cr3t-pw") && id.contains("<redacted>@"), "{id}");
+    assert!(
+        !id.contains("s3cr3t-pw") && id.contains("<redacted>@"),
+        "{id}"
+    );
     let err = backend
         .generate(&[Prompt::user("hi")], &GenerationParams::default())
         .unwrap_err();

@@ -55,9 +55,7 @@ fn create_temp_beside(target: &Path, tag: &str) -> Result<(File, tempfile::TempP
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    let tmp = builder
-        .tempfile_in(&dir)
-        .map_err(|e| Error::io(&dir, e))?;
+    let tmp = builder.tempfile_in(&dir).map_err(|e| Error::io(&dir, e))?;
     Ok(tmp.into_parts())
 }
 
@@ -297,7 +295,11 @@ fn file_kind(t: &std::fs::FileType) -> &'static str {
             return "a socket";
         }
     }
-    if t.is_dir() { "a directory" } else { "not a plain file" }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "not a plain file"
+    }
 }
 
 /// Opens `path` for reading, refusing anything but a regular file (a FIFO or `/dev/zero`
@@ -847,12 +849,20 @@ mod tests {
         assert!(made, "mkfifo failed");
         for path in [fifo.as_path(), Path::new("/dev/zero"), dir.path()] {
             let err = read_jsonl::<Rec>(path).unwrap_err().to_string();
-            assert!(err.contains("not a regular file"), "{}: {err}", path.display());
+            assert!(
+                err.contains("not a regular file"),
+                "{}: {err}",
+                path.display()
+            );
             let err = DelimitedReader::open(path, DelimitedOptions::default(), &[])
                 .err()
                 .unwrap()
                 .to_string();
-            assert!(err.contains("not a regular file"), "{}: {err}", path.display());
+            assert!(
+                err.contains("not a regular file"),
+                "{}: {err}",
+                path.display()
+            );
             assert!(read_regular(path).is_err());
         }
         let err = read_regular(&fifo).unwrap_err().to_string();

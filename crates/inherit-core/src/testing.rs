@@ -60,8 +60,8 @@ mod tests {
                 .unwrap()
         };
         let ci = run("true");
-        let text = String::from_utf8_lossy(&ci.stderr).into_owned()
-            + &String::from_utf8_lossy(&ci.stdout);
+        let text =
+            String::from_utf8_lossy(&ci.stderr).into_owned() + &String::from_utf8_lossy(&ci.stdout);
         assert!(!ci.status.success(), "{text}");
         assert!(text.contains("/nonexistent/inherit-data"), "{text}");
         let local = run("false");

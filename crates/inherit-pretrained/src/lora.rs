@@ -424,7 +424,5 @@ fn host<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
 
 /// True when every value of `t` is finite.
 fn all_finite(t: Tensor<2>) -> bool {
-    t.into_data()
-        .iter::<f32>()
-        .all(f32::is_finite)
+    t.into_data().iter::<f32>().all(f32::is_finite)
 }

@@ -303,8 +303,7 @@ impl SmolLm {
             }
             // Checked: a `max_tokens` near `usize::MAX` wrapped the sum and generated far
             // past the context.
-            if p
-                .len()
+            if p.len()
                 .checked_add(params.max_tokens)
                 .is_none_or(|n| n > self.config.context)
             {

@@ -452,7 +452,13 @@ mod llama_files {
 fn a_model_path_that_is_not_a_regular_file_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     for path in [std::path::Path::new("/dev/zero"), dir.path()] {
-        let err = inherit_pretrained::gguf::Gguf::open(path).unwrap_err().to_string();
-        assert!(err.contains("not a regular file"), "{}: {err}", path.display());
+        let err = inherit_pretrained::gguf::Gguf::open(path)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("not a regular file"),
+            "{}: {err}",
+            path.display()
+        );
     }
 }

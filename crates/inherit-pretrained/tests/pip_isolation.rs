@@ -67,7 +67,10 @@ fn child_fetch() {
         python: "python3".into(),
     };
     match hub.ensure(&SMOLLM2_GGUF) {
-        Ok(p) => panic!("the fetch cannot succeed without an index, got {}", p.display()),
+        Ok(p) => panic!(
+            "the fetch cannot succeed without an index, got {}",
+            p.display()
+        ),
         Err(e) => println!("child fetch failed as expected: {e}"),
     }
 }

@@ -54,11 +54,12 @@ pub const MAX_BATCH_ACTIVATIONS: u64 = 1 << 30;
 /// `(key, message)` of a value over its bound.
 pub type Violation = (String, String);
 
-fn over(key: impl Into<String>, value: impl std::fmt::Display, bound: impl std::fmt::Display) -> Violation {
-    (
-        key.into(),
-        format!("{value} is over the bound of {bound}"),
-    )
+fn over(
+    key: impl Into<String>,
+    value: impl std::fmt::Display,
+    bound: impl std::fmt::Display,
+) -> Violation {
+    (key.into(), format!("{value} is over the bound of {bound}"))
 }
 
 fn at_most<T: PartialOrd + std::fmt::Display>(key: &str, v: T, bound: T) -> Result<(), Violation> {
@@ -93,7 +94,10 @@ pub fn check(c: &StudyConfig) -> Result<(), Violation> {
     // γ values compare by their bits: 0.0 and -0.0 are refused as out of range anyway.
     let gamma_bits: Vec<u64> = c.gammas.iter().map(|g| g.to_bits()).collect();
     if let Err((key, _)) = unique("gammas", &gamma_bits) {
-        return Err((key, "repeats an earlier γ; each entry must be unique".into()));
+        return Err((
+            key,
+            "repeats an earlier γ; each entry must be unique".into(),
+        ));
     }
     unique("mitigations", &c.mitigations)?;
     unique("bias_types", &c.bias_types)?;
@@ -118,7 +122,11 @@ pub fn check(c: &StudyConfig) -> Result<(), Violation> {
         return Err(over("tasks", format!("a grid of {cells} cells"), MAX_CELLS));
     }
     let g = &c.generator;
-    at_most("generator.neutral_per_label", g.neutral_per_label, MAX_PER_LABEL)?;
+    at_most(
+        "generator.neutral_per_label",
+        g.neutral_per_label,
+        MAX_PER_LABEL,
+    )?;
     at_most(
         "generator.augmented_per_label",
         g.augmented_per_label,
@@ -160,9 +168,7 @@ pub fn check_downstream(d: &DownstreamConfig) -> Result<(), Violation> {
     if table > MAX_EMBEDDING_PARAMS {
         return Err(over(
             "downstream.embed_dim",
-            format!(
-                "an embedding table of vocab_size × embed_dim = {table} parameters"
-            ),
+            format!("an embedding table of vocab_size × embed_dim = {table} parameters"),
             MAX_EMBEDDING_PARAMS,
         ));
     }
@@ -172,9 +178,7 @@ pub fn check_downstream(d: &DownstreamConfig) -> Result<(), Violation> {
     if activations > MAX_BATCH_ACTIVATIONS {
         return Err(over(
             "downstream.batch_size",
-            format!(
-                "batch activations of batch_size × max_len × embed_dim = {activations} values"
-            ),
+            format!("batch activations of batch_size × max_len × embed_dim = {activations} values"),
             MAX_BATCH_ACTIVATIONS,
         ));
     }

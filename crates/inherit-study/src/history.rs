@@ -20,11 +20,16 @@ pub fn runs(path: &Path, this_run: &impl Serialize) -> Vec<Value> {
     let mut runs: Vec<Value> = match old {
         Some(Value::Object(mut m)) => match m.remove("runs") {
             Some(Value::Array(runs)) => runs,
-            _ => m.remove("timings").map(|t| vec![t]).unwrap_or_default(),
+            _ => m
+                .remove("timings")
+                .map(|t| vec![serde_json::json!({ "timings": t })])
+                .unwrap_or_default(),
         },
         _ => Vec::new(),
     };
-    runs.push(serde_json::to_value(this_run).unwrap_or(Value::Null));
+    // The same shape as the top-level manifest's runs (`crate::output::finish_manifest`):
+    // one object per run, its timings under `timings`.
+    runs.push(serde_json::json!({ "timings": this_run }));
     let excess = runs.len().saturating_sub(MAX_RUNS);
     runs.drain(..excess);
     runs

@@ -144,7 +144,10 @@ fn check_whole(dir: &Path, what: &str) {
     let results = dir.join("results.jsonl");
     if results.exists() {
         let read = read_results(&results).unwrap_or_else(|e| panic!("{what}: {e}"));
-        assert_eq!(read.ignored_partial_line, None, "{what}: a torn results line");
+        assert_eq!(
+            read.ignored_partial_line, None,
+            "{what}: a torn results line"
+        );
         for (i, r) in read.records.iter().enumerate() {
             assert_eq!(r, &result(i), "{what}: results record {i}");
         }
@@ -266,7 +269,10 @@ fn study_whole(dir: &Path, what: &str) {
     let results = out.join("results.jsonl");
     if results.exists() {
         let read = read_results(&results).unwrap_or_else(|e| panic!("{what}: {e}"));
-        assert_eq!(read.ignored_partial_line, None, "{what}: a torn results line");
+        assert_eq!(
+            read.ignored_partial_line, None,
+            "{what}: a torn results line"
+        );
     }
     let cache = out.join("cache/generations.jsonl");
     if cache.exists() {

@@ -28,13 +28,48 @@ fn parse_edits(edits: &[(&str, &str)]) -> Result<inherit_study::ValidStudyConfig
 fn counts_and_sizes_over_their_bounds_are_errors_naming_key_and_bound() {
     let huge = i64::MAX.to_string();
     for (from, to, key, bound) in [
-        ("batch_size = 32", format!("batch_size = {huge}"), "downstream.batch_size", "65536"),
-        ("embed_dim = 16", "embed_dim = 100000000000".to_owned(), "downstream.embed_dim", "8192"),
-        ("seed = 0\n", "seed = 0\nrounds = 4294967295\n".to_owned(), "tasks[0].rounds", "100"),
-        ("batch_size = 8", format!("batch_size = {huge}"), "generator.batch_size", "4096"),
-        ("max_tokens = 40", format!("max_tokens = {huge}"), "generator.max_tokens", "8192"),
-        ("train_per_cell = 2", format!("train_per_cell = {huge}"), "tasks[0].train_per_cell", "100000"),
-        ("permutations = 50", format!("permutations = {huge}"), "embedding.permutations", "1000000"),
+        (
+            "batch_size = 32",
+            format!("batch_size = {huge}"),
+            "downstream.batch_size",
+            "65536",
+        ),
+        (
+            "embed_dim = 16",
+            "embed_dim = 100000000000".to_owned(),
+            "downstream.embed_dim",
+            "8192",
+        ),
+        (
+            "seed = 0\n",
+            "seed = 0\nrounds = 4294967295\n".to_owned(),
+            "tasks[0].rounds",
+            "100",
+        ),
+        (
+            "batch_size = 8",
+            format!("batch_size = {huge}"),
+            "generator.batch_size",
+            "4096",
+        ),
+        (
+            "max_tokens = 40",
+            format!("max_tokens = {huge}"),
+            "generator.max_tokens",
+            "8192",
+        ),
+        (
+            "train_per_cell = 2",
+            format!("train_per_cell = {huge}"),
+            "tasks[0].train_per_cell",
+            "100000",
+        ),
+        (
+            "permutations = 50",
+            format!("permutations = {huge}"),
+            "embedding.permutations",
+            "1000000",
+        ),
     ] {
         let err = parse_with(from, &to).unwrap_err().to_string();
         assert!(
@@ -44,15 +79,29 @@ fn counts_and_sizes_over_their_bounds_are_errors_naming_key_and_bound() {
     }
     // Sizes that multiply into one allocation are bounded as products: the memory the
     // run would need is estimated before anything is allocated.
-    let err = parse_edits(&[("vocab_size = 500", "vocab_size = 900000"), ("embed_dim = 16", "embed_dim = 1000")])
+    let err = parse_edits(&[
+        ("vocab_size = 500", "vocab_size = 900000"),
+        ("embed_dim = 16", "embed_dim = 1000"),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("downstream.embed_dim") && err.contains("268435456"),
+        "{err}"
+    );
+    let err = parse_edits(&[
+        ("max_len = 64", "max_len = 8192"),
+        ("batch_size = 32", "batch_size = 16384"),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("downstream.batch_size") && err.contains("1073741824"),
+        "{err}"
+    );
+    let err = parse_with("top_p = 0.95", "top_p = nan")
         .unwrap_err()
         .to_string();
-    assert!(err.contains("downstream.embed_dim") && err.contains("268435456"), "{err}");
-    let err = parse_edits(&[("max_len = 64", "max_len = 8192"), ("batch_size = 32", "batch_size = 16384")])
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("downstream.batch_size") && err.contains("1073741824"), "{err}");
-    let err = parse_with("top_p = 0.95", "top_p = nan").unwrap_err().to_string();
     assert!(err.contains("generator.top_p"), "{err}");
     let err = parse_with("temperature = 0.8", "temperature = inf")
         .unwrap_err()
@@ -70,7 +119,11 @@ fn counts_and_sizes_over_their_bounds_are_errors_naming_key_and_bound() {
 fn repeated_seeds_gammas_mitigations_and_bias_types_are_refused() {
     for (from, to, key) in [
         ("seeds = [1, 2]", "seeds = [1, 2, 1]", "seeds[2]"),
-        ("gammas = [0.0, 0.2]", "gammas = [0.2, 0.0, 0.2]", "gammas[2]"),
+        (
+            "gammas = [0.0, 0.2]",
+            "gammas = [0.2, 0.0, 0.2]",
+            "gammas[2]",
+        ),
         (
             r#"mitigations = ["none", "mask", "loss:1.0"]"#,
             r#"mitigations = ["none", "mask", "none"]"#,
@@ -102,7 +155,11 @@ fn a_config_that_is_not_a_regular_file_is_refused() {
     );
     for path in [fifo.as_path(), std::path::Path::new("/dev/zero")] {
         let err = StudyConfig::load(path).unwrap_err().to_string();
-        assert!(err.contains("not a regular file"), "{}: {err}", path.display());
+        assert!(
+            err.contains("not a regular file"),
+            "{}: {err}",
+            path.display()
+        );
     }
 }
 
@@ -121,7 +178,9 @@ fn two_tasks(out: &std::path::Path, generator_seed: u64) -> inherit_study::Valid
              groups = [\"female\", \"male\"]\ntrain_per_cell = 2\ntest_per_cell = 2\nseed = 1\n\n\
              [generator]",
         );
-    StudyConfig::parse(&text, "two tasks").unwrap().with_out(out)
+    StudyConfig::parse(&text, "two tasks")
+        .unwrap()
+        .with_out(out)
 }
 
 /// Regression: a study refused for a changed configuration had already replaced
@@ -152,16 +211,24 @@ fn a_refused_run_leaves_study_toml_alone_and_reruns_keep_the_timings_history() {
 
     // A warm rerun adds to the history; the cold run's cells stay on record.
     Study::new(stored).run().unwrap();
-    for path in [out.join("manifest.json"), out.join("occupation/manifest.json")] {
+    for path in [
+        out.join("manifest.json"),
+        out.join("occupation/manifest.json"),
+    ] {
         let m = manifest(&path);
         let runs = m["runs"].as_array().unwrap();
         assert!(runs.len() >= 2, "{}: {m}", path.display());
         assert!(
-            runs[0]["cells_run"].as_u64().unwrap() > 0,
+            runs[0]["timings"]["cells_run"].as_u64().unwrap() > 0,
             "{}: the cold run's timings were lost: {m}",
             path.display()
         );
-        assert_eq!(runs.last().unwrap()["cells_run"], 0, "{}", path.display());
+        assert_eq!(
+            runs.last().unwrap()["timings"]["cells_run"],
+            0,
+            "{}",
+            path.display()
+        );
     }
 }
 
@@ -181,5 +248,8 @@ fn endpoint_credentials_are_redacted_when_the_config_is_written() {
     );
     let written = toml::to_string(&*config).unwrap();
     assert!(!written.contains("s3cr3t-pw"), "{written}");
-    assert!(written.contains("http://<redacted>@127.0.0.1:9/v1"), "{written}");
+    assert!(
+        written.contains("http://<redacted>@127.0.0.1:9/v1"),
+        "{written}"
+    );
 }

@@ -36,6 +36,7 @@ fn every_shipped_config_runs_a_cell_of_each_task_per_mitigation() {
         for t in &mut c.tasks {
             t.train_per_cell = 1;
             t.test_per_cell = 1;
+            t.pairs = Some(2);
             t.rounds = 0;
         }
         c.generator.kind = "stand-in".into();
@@ -47,12 +48,15 @@ fn every_shipped_config_runs_a_cell_of_each_task_per_mitigation() {
         c.embedding.kind = "hashing".into();
         c.embedding.samples_per_source = 8;
         c.embedding.permutations = 10;
-        // Keep the models, their sizes and max_len; one epoch is enough to exercise them.
+        // Keep the models, their sizes and max_len; one epoch (or step) is enough to
+        // exercise them.
         c.downstream.epochs = 1;
+        c.downstream.max_steps = c.downstream.max_steps.map(|_| 1);
         for t in &mut c.tasks {
-            if t.downstream.contains_key("epochs") {
-                t.downstream
-                    .insert("epochs".into(), toml::Value::Integer(1));
+            for key in ["epochs", "max_steps"] {
+                if t.downstream.contains_key(key) {
+                    t.downstream.insert(key.into(), toml::Value::Integer(1));
+                }
             }
         }
         let expected = c.tasks.len() * c.mitigations.len();

@@ -168,7 +168,9 @@ impl ResultsWriter {
             fault::sync_data(&file).map_err(io)?;
             good_len = start as u64;
         } else if !bytes.is_empty() && !bytes.ends_with(b"\n") {
-            if let Err(e) = fault::write_all(&mut file, b"\n").and_then(|()| fault::sync_data(&file)) {
+            if let Err(e) =
+                fault::write_all(&mut file, b"\n").and_then(|()| fault::sync_data(&file))
+            {
                 // Leave the file as it was: the next open repairs it the same way.
                 let _ = file.set_len(good_len);
                 return Err(io(e).into());
@@ -211,8 +213,8 @@ impl ResultsWriter {
         }
         let mut line = serde_json::to_vec(record).map_err(|e| io(std::io::Error::other(e)))?;
         line.push(b'\n');
-        let written = fault::write_all(&mut self.file, &line)
-            .and_then(|()| fault::sync_data(&self.file));
+        let written =
+            fault::write_all(&mut self.file, &line).and_then(|()| fault::sync_data(&self.file));
         match written {
             Ok(()) => {
                 self.good_len += line.len() as u64;
@@ -407,11 +409,19 @@ mod tests {
                 "{kind:?}: {msg}"
             );
             assert!(w.has_failed());
-            assert_eq!(std::fs::read(&path).unwrap(), line(&rec(1, "m")), "{kind:?}");
+            assert_eq!(
+                std::fs::read(&path).unwrap(),
+                line(&rec(1, "m")),
+                "{kind:?}"
+            );
             // Nothing more goes through this handle, even once the disk has room again.
             let msg = w.append(&rec(3, "m")).unwrap_err().to_string();
             assert!(msg.contains("earlier append"), "{msg}");
-            assert_eq!(std::fs::read(&path).unwrap(), line(&rec(1, "m")), "{kind:?}");
+            assert_eq!(
+                std::fs::read(&path).unwrap(),
+                line(&rec(1, "m")),
+                "{kind:?}"
+            );
             drop(w);
             append_result(&path, &rec(3, "m")).unwrap();
             let read = read_results(&path).unwrap();
