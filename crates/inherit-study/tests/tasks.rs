@@ -44,8 +44,9 @@ fn each_task_runs_in_its_own_folder_and_the_report_has_a_section_each() {
     assert_eq!(per_task[1].downstream.epochs, 2);
 
     let outcome = Study::new(config.clone()).run().unwrap();
-    // 2 γ × 3 mitigations × 2 seeds per task.
-    assert_eq!(outcome.records.len(), 24);
+    // Per task: γ = 0 once per seed (`mask` and `loss` are inert without D_a), γ = 0.2
+    // with 3 mitigations × 2 seeds.
+    assert_eq!(outcome.records.len(), 2 * (2 + 6));
     let tasks: std::collections::BTreeSet<&str> =
         outcome.records.iter().map(|r| r.task.as_str()).collect();
     assert_eq!(
@@ -68,13 +69,13 @@ fn each_task_runs_in_its_own_folder_and_the_report_has_a_section_each() {
     // The same study in stages, as Slurm jobs run it, gives the same results.
     let staged = dir.path().join("staged");
     let c = config.with_out(&staged);
-    assert_eq!(Study::new(c.clone()).plan().unwrap(), 24);
+    assert_eq!(Study::new(c.clone()).plan().unwrap(), 16);
     assert_eq!(
         std::fs::read_to_string(staged.join("plan.jsonl"))
             .unwrap()
             .lines()
             .count(),
-        24
+        16
     );
     Study::new(c.clone()).generate().unwrap();
     for i in 0..2 {
