@@ -8,13 +8,17 @@ mod common;
 use inherit_eval::report::{ResultRecord, read_results};
 use inherit_study::{Error, Study};
 
+/// The tiny grid's cells: γ = 0 once per seed (`mask` and `loss` are inert without D_a),
+/// γ = 0.2 with 3 mitigations × 2 seeds.
+const CELLS: usize = 2 + 6;
+
 #[test]
 fn tiny_study_writes_every_output_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
     let cfg = common::tiny(&out);
     let outcome = Study::new(cfg.clone()).run().unwrap();
-    assert_eq!(outcome.records.len(), 12);
+    assert_eq!(outcome.records.len(), CELLS);
 
     for file in [
         "report.md",
@@ -37,13 +41,13 @@ fn tiny_study_writes_every_output_and_resumes() {
     let results = read_results(out.join("results.jsonl")).unwrap();
     assert_eq!(
         results.records.len(),
-        2 * 3 * 2,
-        "gammas x mitigations x seeds"
+        CELLS,
+        "γ = 0 once per seed, γ = 0.2 per mitigation and seed"
     );
     let mut keys: Vec<&str> = results.records.iter().map(|r| r.key.as_str()).collect();
     keys.sort();
     keys.dedup();
-    assert_eq!(keys.len(), 12, "every cell has its own key");
+    assert_eq!(keys.len(), CELLS, "every cell has its own key");
     for r in &results.records {
         assert_eq!(r.task, "occupation");
         assert_eq!(r.bias_type, "contrastive-single-explicit");
@@ -93,18 +97,19 @@ fn tiny_study_writes_every_output_and_resumes() {
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["config"]["seeds"], serde_json::json!([1, 2]));
-    assert_eq!(manifest["cells"], 12);
+    assert_eq!(manifest["cells"], CELLS);
 
     // Interrupt: drop the last four results and tear the last line, as a kill would.
     let path = out.join("results.jsonl");
     let full = std::fs::read_to_string(&path).unwrap();
     let lines: Vec<&str> = full.lines().collect();
-    let mut cut = lines[..8].join("\n");
+    let kept = CELLS - 4;
+    let mut cut = lines[..kept].join("\n");
     cut.push('\n');
-    cut.push_str(&lines[8][..lines[8].len() / 2]);
+    cut.push_str(&lines[kept][..lines[kept].len() / 2]);
     std::fs::write(&path, cut).unwrap();
     let resumed = Study::new(cfg).run().unwrap();
-    assert_eq!(resumed.timings.cells_skipped, 8);
+    assert_eq!(resumed.timings.cells_skipped, kept);
     assert_eq!(resumed.timings.cells_run, 4);
     let key = |r: &ResultRecord| r.key.clone();
     let mut a = results.records.clone();
@@ -127,7 +132,7 @@ fn a_changed_config_is_named_and_never_mixed() {
     let changed = common::tiny_with(&out, |c| c.downstream.epochs = 4);
     match Study::new(changed.clone()).run() {
         Err(Error::ChangedConfig { n, changed, .. }) => {
-            assert_eq!(n, 12);
+            assert_eq!(n, CELLS);
             assert_eq!(changed, vec!["downstream".to_owned()]);
         }
         other => panic!("expected a changed-config error, got {other:?}"),
@@ -148,8 +153,8 @@ fn a_changed_config_is_named_and_never_mixed() {
 
     // Recompute: every cell runs again under the new key, and only the new records count.
     let second = Study::new(changed).recompute_changed(true).run().unwrap();
-    assert_eq!(second.timings.cells_run, 12);
-    assert_eq!(second.records.len(), 12);
+    assert_eq!(second.timings.cells_run, CELLS);
+    assert_eq!(second.records.len(), CELLS);
     for (a, b) in first.records.iter().zip(&second.records) {
         assert_ne!(a.key, b.key);
         assert_eq!(a.key_parts["seed"], b.key_parts["seed"]);
@@ -157,7 +162,7 @@ fn a_changed_config_is_named_and_never_mixed() {
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(
-        manifest["cells"], 12,
+        manifest["cells"], CELLS,
         "the report counts this configuration's cells only"
     );
     assert_eq!(
@@ -165,7 +170,7 @@ fn a_changed_config_is_named_and_never_mixed() {
             .unwrap()
             .records
             .len(),
-        24
+        2 * CELLS
     );
 }
 
