@@ -206,7 +206,11 @@ fn phi(p: &SftPair) -> Vec<f32> {
     );
     let d = hidden.dims()[2];
     let h = hidden.into_data().try_to_vec::<f32>().unwrap();
-    let im_start = lm().tokenizer().inner().token_to_id("<|im_start|>").unwrap();
+    let im_start = lm()
+        .tokenizer()
+        .inner()
+        .token_to_id("<|im_start|>")
+        .unwrap();
     let marks: Vec<usize> = (0..start).filter(|&i| seq[i] == im_start).collect();
     let (from, to) = (marks[marks.len() - 2], marks[marks.len() - 1]);
     let n = to - from;
