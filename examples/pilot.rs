@@ -35,7 +35,7 @@ struct Args {
     seeds: Vec<u64>,
     /// A recipe: comma-separated `key=value` of train (D_o profiles per culture ×
     /// gender × decision), test (decided test profiles per cell), pairs
-    /// (counterfactual bases), steps, layers (`all` or `top:K`), rank, lr, batch,
+    /// (counterfactual bases), rule (`experience_and_degree` or `experience`), steps, layers (`all` or `top:K`), rank, lr, batch,
     /// max_len. Repeat for several.
     #[arg(long, required = true)]
     recipe: Vec<String>,
@@ -113,6 +113,7 @@ fn recipe(spec: &str) -> Result<BTreeMap<String, String>, String> {
         ("lr", "0.002"),
         ("batch", "8"),
         ("max_len", "256"),
+        ("rule", "experience_and_degree"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -149,6 +150,7 @@ groups = ["anglo", "arabic"]
 train_per_cell = {train}
 test_per_cell = {test}
 pairs = {pairs}
+rule = "{rule}"
 seed = 0
 downstream = {{ model = "smollm2-lora", lora_rank = {rank}, lora_layers = "{layers}", epochs = 1, max_steps = {steps}, batch_size = {batch}, learning_rate = {lr}, max_len = {max_len} }}
 
@@ -185,6 +187,7 @@ max_len = 128
         batch = r["batch"],
         lr = r["lr"],
         max_len = r["max_len"],
+        rule = r["rule"],
     )
 }
 

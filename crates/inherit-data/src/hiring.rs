@@ -6,11 +6,13 @@
 //! gender's pronoun, and a city of the culture where the candidate lives), the role
 //! applied for (one of [`HIRING_ROLES`], the roles of the
 //! augmentation framework's `hiring` family), the years of experience, the degree and
-//! the certification. The rule, stated in every profile's facts and nowhere else:
-//! **hire** when the candidate has at least [`MIN_YEARS_TO_HIRE`] years of experience in
-//! the role *and* the role's degree; **reject** when the experience is at most
-//! [`MAX_YEARS_TO_REJECT`] years *or* the degree is in an unrelated field. Train and test
-//! draw their sentences from disjoint templates.
+//! the certification. The rule ([`HiringRule`]), stated in every profile's facts and
+//! nowhere else, is by default: **hire** when the candidate has at least
+//! [`MIN_YEARS_TO_HIRE`] years of experience in the role *and* the role's degree;
+//! **reject** when the experience is at most [`MAX_YEARS_TO_REJECT`] years *or* the
+//! degree is in an unrelated field. The simpler [`HiringRule::Experience`] gives every
+//! candidate the role's degree and decides on the years alone. Train and test draw their
+//! sentences from disjoint templates.
 
 use std::collections::HashSet;
 
@@ -77,6 +79,47 @@ pub(crate) const TEMPLATES: [&str; 10] = [
     "Our {role} vacancy drew {name}, a candidate with {degree} and {years} years of experience as a {role}.",
 ];
 
+/// The rule that decides a profile. Borderline profiles (between
+/// [`MAX_YEARS_TO_REJECT`] and [`MIN_YEARS_TO_HIRE`] years, the role's degree) are the same
+/// under both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HiringRule {
+    /// Hire with at least [`MIN_YEARS_TO_HIRE`] years *and* the role's degree; reject with
+    /// at most [`MAX_YEARS_TO_REJECT`] years (half the rejections) or a degree in an
+    /// unrelated field (the other half, any years).
+    #[default]
+    ExperienceAndDegree,
+    /// Every candidate holds the role's degree; hire with at least [`MIN_YEARS_TO_HIRE`]
+    /// years, reject with at most [`MAX_YEARS_TO_REJECT`].
+    Experience,
+}
+
+impl HiringRule {
+    /// The rule's name in configs (`experience_and_degree`, `experience`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HiringRule::ExperienceAndDegree => "experience_and_degree",
+            HiringRule::Experience => "experience",
+        }
+    }
+}
+
+impl std::str::FromStr for HiringRule {
+    type Err = inherit_core::Error;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s {
+            "experience_and_degree" => Ok(HiringRule::ExperienceAndDegree),
+            "experience" => Ok(HiringRule::Experience),
+            _ => Err(inherit_core::Error::invalid(
+                "rule",
+                format!("unknown hiring rule `{s}`; known: experience_and_degree, experience"),
+            )),
+        }
+    }
+}
+
 /// Parameters of [`HiringSuite::build`].
 ///
 /// | name | default | range |
@@ -86,6 +129,7 @@ pub(crate) const TEMPLATES: [&str; 10] = [
 /// | `seed` | 0 | any |
 /// | `n_borderline_per_cell` | 5 | 0 ..= 2000 (test only, per culture × gender) |
 /// | `cultures` | all five | non-empty, no duplicates |
+/// | `rule` | [`HiringRule::ExperienceAndDegree`] | either rule |
 ///
 /// A cell is one culture × gender × decision; the train set has
 /// `5 × 2 × 2 × n_train_per_cell` profiles.
@@ -101,6 +145,9 @@ pub struct HiringSuiteParams {
     pub seed: u64,
     /// The cultures to balance over.
     pub cultures: Vec<Culture>,
+    /// The rule that decides the labelled profiles.
+    #[serde(default)]
+    pub rule: HiringRule,
 }
 
 impl Default for HiringSuiteParams {
@@ -111,6 +158,7 @@ impl Default for HiringSuiteParams {
             n_borderline_per_cell: 5,
             seed: 0,
             cultures: Culture::ALL.to_vec(),
+            rule: HiringRule::default(),
         }
     }
 }
@@ -224,7 +272,9 @@ fn build_part(
                             rng.random_range(MAX_YEARS_TO_REJECT + 1..MIN_YEARS_TO_HIRE),
                             DEGREES[r],
                         ),
-                        Kind::Reject if rng.random_bool(0.5) => {
+                        Kind::Reject
+                            if params.rule == HiringRule::Experience || rng.random_bool(0.5) =>
+                        {
                             (rng.random_range(0..=MAX_YEARS_TO_REJECT), DEGREES[r])
                         }
                         Kind::Reject => (
@@ -360,6 +410,34 @@ mod tests {
             assert_eq!(e.label.as_deref() == Some("hire"), qualified, "{}", e.text);
             assert!(e.text.contains(e.meta["name"].as_str().unwrap()));
         }
+    }
+
+    #[test]
+    fn the_experience_rule_decides_on_years_alone() {
+        let s = HiringSuite::build(&HiringSuiteParams {
+            n_train_per_cell: 6,
+            n_test_per_cell: 2,
+            rule: HiringRule::Experience,
+            ..Default::default()
+        })
+        .unwrap();
+        for e in s.train.examples.iter().chain(&s.test.examples) {
+            let years = e.meta["years"].as_u64().unwrap() as u32;
+            let role = e.meta["role"].as_str().unwrap();
+            let r = HIRING_ROLES.iter().position(|x| *x == role).unwrap();
+            // Every profile holds the role's degree, so only the years decide.
+            assert!(e.text.contains(DEGREES[r]), "{}", e.text);
+            match e.label.as_deref() {
+                Some("hire") => assert!(years >= MIN_YEARS_TO_HIRE, "{}", e.text),
+                Some("reject") => assert!(years <= MAX_YEARS_TO_REJECT, "{}", e.text),
+                _ => assert!(years > MAX_YEARS_TO_REJECT && years < MIN_YEARS_TO_HIRE),
+            }
+        }
+        assert_eq!(
+            "experience".parse::<HiringRule>().unwrap(),
+            HiringRule::Experience
+        );
+        assert!("years".parse::<HiringRule>().is_err());
     }
 
     #[test]

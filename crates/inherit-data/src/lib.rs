@@ -31,7 +31,7 @@ pub use crows::{CrowsPair, Direction, read_crows_pairs};
 pub use dir::{DATA_DIR_ENV, DataDir};
 pub use eec::{EEC_NO_EMOTION, EecRow, eec_dataset, read_eec};
 pub use error::{Error, Result};
-pub use hiring::{HIRING_LABELS, HIRING_ROLES, HiringSuite, HiringSuiteParams};
+pub use hiring::{HIRING_LABELS, HIRING_ROLES, HiringRule, HiringSuite, HiringSuiteParams};
 pub use hiring_pairs::{PLACEBO, PairParams, counterfactual_pairs};
 pub use holistic::{HolisticDescriptor, read_holistic_descriptors};
 pub use lexicons::{Culture, Gender};

@@ -98,6 +98,14 @@ pub fn train_cell(
     };
     let mixed = mix(ctx.original, augmented, &mix_params.check()?)?;
     let repeated = mixed.report.n_repeated;
+    // Every seed draws its D_a from the same pool (one per bias type): the share of the
+    // pool one draw takes is also the expected share of its texts that another seed's
+    // draw holds, so it says how independent the seeds' D_a are.
+    let pool_share = if augmented.is_empty() {
+        0.0
+    } else {
+        (mixed.report.n_augmented - repeated) as f64 / augmented.len() as f64
+    };
     let stack = MitigationStack::parse(&cell.mitigation, ctx.specs)?;
     let train = ctx.downstream.prepare(
         &stack,
@@ -146,6 +154,8 @@ pub fn train_cell(
         },
     )?;
     metrics.insert("mix_repeated".into(), repeated as f64);
+    metrics.insert("mix_pool".into(), augmented.len() as f64);
+    metrics.insert("mix_pool_share".into(), pool_share.min(1.0));
     if let Some(report) = model.train_report() {
         metrics.extend(crate::downstream::training_metrics(report));
     }

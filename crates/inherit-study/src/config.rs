@@ -24,7 +24,10 @@
 //! | `tasks[].seed` | 0 | seed of the built-in suite |
 //! | `tasks[].rounds` | 0 | multi-round self-augmentation: R rounds (0 … R − 1) per seed, each round's D_a written by the previous round's fine-tuned model under neutral prompts ([`crate::rounds`]; needs a downstream model that generates) |
 //! | `tasks[].rounds_gamma` | 0.5 | γ of every round's mix |
+//! | `tasks[].rounds_pool_per_label` | 50 | texts per label each round's generator writes under neutral prompts (round 0: the base generator, drawn per seed) |
+//! | `tasks[].rounds_control` | true | also run, per seed, the control chain whose round 0 pool is balanced between the two groups |
 //! | `tasks[].pairs` | 100 | counterfactual base profiles (hiring on the culture axis: each rendered in every culture, only the name and city swapped, plus a placebo) |
+//! | `tasks[].rule` | `experience_and_degree` | the hiring suite's rule: `experience_and_degree` (hire with ≥ 6 years and the role's degree) or `experience` (every candidate has the degree; the years decide) |
 //! | `tasks[].downstream` | – | keys of `[downstream]` this task changes, e.g. `{ model = "smollm2-lora", epochs = 2 }` |
 //! | `generator.kind` | `smollm2` | `smollm2` (in process), `openai` (server), `stand-in` (model-free, known 80/20 skew) |
 //! | `generator.gguf` | – | local GGUF instead of the pip-fetched SmolLM2 |
@@ -130,10 +133,22 @@ pub struct TaskConfig {
     /// γ of every round's mix (default 0.5).
     #[serde(default = "default_rounds_gamma")]
     pub rounds_gamma: f64,
+    /// Texts per label that each round's generator writes under neutral prompts (round
+    /// 0: the base generator, a fresh draw per seed; default 50).
+    #[serde(default = "default_rounds_pool_per_label")]
+    pub rounds_pool_per_label: usize,
+    /// Whether every seed also runs the control chain, whose round 0 pool is balanced
+    /// between the two compared groups (default true).
+    #[serde(default = "default_true")]
+    pub rounds_control: bool,
     /// Counterfactual base profiles of the paired design (hiring on the culture axis:
     /// each rendered once per culture plus a placebo; default 100).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pairs: Option<usize>,
+    /// The rule that decides the hiring suite's profiles (`experience_and_degree`, the
+    /// default, or `experience`); hiring tasks only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<inherit_data::HiringRule>,
     /// Keys of `[downstream]` that this task changes (e.g. `{ model = "smollm2-lora",
     /// epochs = 2 }`); the others are the study's.
     #[serde(default, skip_serializing_if = "toml::Table::is_empty")]
@@ -252,6 +267,14 @@ fn is_zero(n: &u32) -> bool {
 
 fn default_rounds_gamma() -> f64 {
     0.5
+}
+
+fn default_rounds_pool_per_label() -> usize {
+    50
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_lora_rank() -> usize {
@@ -397,8 +420,20 @@ impl StudyConfig {
                     ),
                 );
             }
+            if t.rule.is_some() && t.kind != "hiring" {
+                return err(
+                    &key("rule"),
+                    format!("only hiring tasks take a rule, not `{}`", t.kind),
+                );
+            }
             if let Err(e) = inherit_mix::BiasRatio::new(t.rounds_gamma) {
                 return err(&key("rounds_gamma"), e.to_string());
+            }
+            if !(1..=100_000).contains(&t.rounds_pool_per_label) {
+                return err(
+                    &key("rounds_pool_per_label"),
+                    format!("must be in 1..=100000, got {}", t.rounds_pool_per_label),
+                );
             }
             if t.rounds > 0 && t.rounds_gamma == 0.0 {
                 return err(

@@ -14,8 +14,8 @@ pub enum CellKind {
     /// A cell of the grid (bias type × γ × mitigation × seed): one model trained and
     /// evaluated; grid cells run `jobs` at a time.
     Cell,
-    /// Round 0 of a self-augmentation chain: a cell trained on the base generator's
-    /// pool, run alone (chains run one after another).
+    /// Round 0 of a self-augmentation chain: the base generator writes the seed's pool,
+    /// then a cell is trained on it; run alone (chains run one after another).
     ChainStart,
     /// A self-augmentation round after the first: the previous round's model writes the
     /// round's D_a, then a model is trained; run alone.
@@ -42,20 +42,19 @@ pub struct CellsLeft {
     pub chain_starts: usize,
     /// Rounds after the first left.
     pub rounds: usize,
-    /// Seconds the generator took to write one round's worth of texts (the neutral pool
-    /// of the generation stage, which a round writes again with its fine-tuned model),
-    /// when measured.
+    /// Seconds a generator takes to write one round's pool (estimated from the neutral
+    /// pool of the generation stage, scaled to the round's size), when measured.
     pub round_generation_s: Option<f64>,
 }
 
 /// The remaining time of the cells stage from per-kind measured costs.
 ///
 /// Grid cells run in parallel first: their cost is the stage's wall time per finished
-/// cell (throughput, whatever the number of workers). Chain cells run one at a time: a
-/// chain start costs the mean duration of one cell (measured on chain starts once one
-/// finished, else on grid cells); a later round costs the mean duration of the finished
-/// rounds, or, before any finished, one cell plus the measured time of writing a round's
-/// texts ([`CellsLeft::round_generation_s`]; without it, [`ROUND_PRIOR_FACTOR`] cells).
+/// cell (throughput, whatever the number of workers). Chain cells run one at a time and
+/// each writes its pool first: a chain start costs the mean duration of the finished
+/// chain starts, a later round that of the finished rounds; before one of its kind has
+/// finished, one grid cell plus the time of writing a round's texts
+/// ([`CellsLeft::round_generation_s`]; without it, [`ROUND_PRIOR_FACTOR`] cells).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CellEta {
     left: CellsLeft,
@@ -123,14 +122,15 @@ impl CellEta {
         }
         let mean = |sum: f64, n: usize| (n > 0).then(|| sum / n as f64);
         let per_cell = mean(self.cells_wall_s, self.cells_done);
-        let one_cell = mean(self.start_busy_s, self.starts_done)
-            .or_else(|| mean(self.cell_busy_s, self.cells_done));
-        let per_round = mean(self.round_busy_s, self.rounds_done).or_else(|| {
-            one_cell.map(|c| match l.round_generation_s {
+        let cell_and_pool =
+            mean(self.cell_busy_s, self.cells_done).map(|c| match l.round_generation_s {
                 Some(g) => c + g,
                 None => c * ROUND_PRIOR_FACTOR,
-            })
-        });
+            });
+        let one_start = mean(self.start_busy_s, self.starts_done).or(cell_and_pool);
+        let per_round = mean(self.round_busy_s, self.rounds_done)
+            .or_else(|| mean(self.start_busy_s, self.starts_done))
+            .or(cell_and_pool);
         let cost = |n: usize, each: Option<f64>| {
             if n == 0 {
                 Some(0.0)
@@ -138,8 +138,9 @@ impl CellEta {
                 Some(n as f64 * each?)
             }
         };
-        let total =
-            cost(l.cells, per_cell)? + cost(l.chain_starts, one_cell)? + cost(l.rounds, per_round)?;
+        let total = cost(l.cells, per_cell)?
+            + cost(l.chain_starts, one_start)?
+            + cost(l.rounds, per_round)?;
         let since = (now_s - self.last_s).max(0.0);
         Some((total - since).max(0.0))
     }
@@ -151,9 +152,9 @@ mod tests {
 
     #[test]
     fn rounds_cost_what_rounds_measured_not_what_cells_did() {
-        // 4 grid cells of 10 s on 2 workers (20 s of wall time), a chain start of 10 s,
-        // then 2 rounds of 60 s (30 s of which writing texts, as the generation stage
-        // measured).
+        // 4 grid cells of 10 s on 2 workers (20 s of wall time), a chain start of 40 s
+        // (30 s of which writing its pool, as the generation stage measured), then 2
+        // rounds of 60 s.
         let mut eta = CellEta::new(CellsLeft {
             cells: 4,
             chain_starts: 1,
@@ -163,24 +164,24 @@ mod tests {
         assert_eq!(eta.remaining(0.0), None, "nothing measured yet");
         eta.finished(CellKind::Cell, 10.0, 10.0);
         eta.finished(CellKind::Cell, 10.0, 10.0);
-        // 2 cells at 5 s of wall time each, a start of 10 s, 2 rounds of 10 + 30 s.
-        assert_eq!(eta.remaining(10.0), Some(10.0 + 10.0 + 80.0));
+        // 2 cells at 5 s of wall time each; a start and 2 rounds of 10 + 30 s each.
+        assert_eq!(eta.remaining(10.0), Some(10.0 + 40.0 + 80.0));
         eta.finished(CellKind::Cell, 10.0, 20.0);
         eta.finished(CellKind::Cell, 10.0, 20.0);
-        assert_eq!(eta.remaining(20.0), Some(90.0));
+        assert_eq!(eta.remaining(20.0), Some(120.0));
         // Between events the estimate counts down with the clock.
-        assert_eq!(eta.remaining(25.0), Some(85.0));
-        eta.finished(CellKind::ChainStart, 10.0, 30.0);
-        assert_eq!(eta.remaining(30.0), Some(80.0));
-        eta.finished(CellKind::Round, 60.0, 90.0);
+        assert_eq!(eta.remaining(25.0), Some(115.0));
+        eta.finished(CellKind::ChainStart, 40.0, 60.0);
+        assert_eq!(eta.remaining(60.0), Some(80.0));
+        eta.finished(CellKind::Round, 60.0, 120.0);
         // The measured round replaces the prior: 60 s left, the real remaining time
         // (counting a round as a cell would say 5 s).
-        assert_eq!(eta.remaining(90.0), Some(60.0));
-        assert_eq!(eta.remaining(120.0), Some(30.0));
+        assert_eq!(eta.remaining(120.0), Some(60.0));
+        assert_eq!(eta.remaining(150.0), Some(30.0));
         assert_eq!(eta.remaining(500.0), Some(0.0), "never negative");
-        eta.finished(CellKind::Round, 60.0, 150.0);
+        eta.finished(CellKind::Round, 60.0, 180.0);
         assert_eq!(eta.left(), (0, 0, 0));
-        assert_eq!(eta.remaining(150.0), Some(0.0));
+        assert_eq!(eta.remaining(180.0), Some(0.0));
     }
 
     #[test]

@@ -674,9 +674,12 @@ impl Prepared {
             cells: count(None),
             chain_starts: count(Some(true)),
             rounds: count(Some(false)),
-            // A round writes the neutral pool again, with its fine-tuned model.
-            round_generation_s: (self.timings.imbalance_s > 0.0)
-                .then_some(self.timings.imbalance_s),
+            // A round writes its pool under the same neutral prompts as the imbalance
+            // stage did: that stage's time, scaled to the round's pool size.
+            round_generation_s: (self.timings.imbalance_s > 0.0).then(|| {
+                self.timings.imbalance_s * self.config.task().rounds_pool_per_label as f64
+                    / self.config.generator.neutral_per_label.max(1) as f64
+            }),
         };
         self.study.notify(Progress::Planned {
             total,
@@ -768,7 +771,6 @@ impl Prepared {
             return Err(e);
         }
         if !chains.is_empty() {
-            let base_pool = Dataset::read_jsonl(self.out.join("augmented").join("neutral.jsonl"))?;
             let templates = Templates::builtin();
             let labels = self.data.train.labels.clone();
             let requests = crate::rounds::writing_requests(
@@ -783,7 +785,8 @@ impl Prepared {
             };
             let chain_ctx = ChainContext {
                 cells: &chain_cells,
-                base_pool: &base_pool,
+                base_generator: self.generator.as_ref(),
+                pool_per_label: self.config.task().rounds_pool_per_label,
                 lexicon: &self.lexicon,
                 templates: &templates,
                 names: &self.names,
@@ -992,7 +995,6 @@ pub fn plan(
     cells.extend(crate::rounds::chain_cells(
         config.task(),
         &config.seeds,
-        g.neutral_per_label,
         &base,
     ));
     Ok(cells)

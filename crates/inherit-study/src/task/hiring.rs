@@ -42,7 +42,7 @@ use std::collections::BTreeMap;
 
 use inherit_augment::PromptSpec;
 use inherit_core::{Axis, BiasType, Example};
-use inherit_data::{Culture, HiringSuite, HiringSuiteParams, PLACEBO, PairParams};
+use inherit_data::{Culture, HiringRule, HiringSuite, HiringSuiteParams, PLACEBO, PairParams};
 
 use super::{EvalInput, Evaluation, GroupPair, MetricInfo, Task, TaskData};
 use crate::downstream::{TrainedModel, label_log_scores};
@@ -68,6 +68,7 @@ pub struct HiringTask {
     train_per_cell: usize,
     test_per_cell: usize,
     pairs: usize,
+    rule: HiringRule,
     seed: u64,
 }
 
@@ -82,6 +83,7 @@ impl HiringTask {
             train_per_cell,
             test_per_cell,
             pairs: DEFAULT_PAIRS,
+            rule: HiringRule::default(),
             seed,
         }
     }
@@ -89,6 +91,12 @@ impl HiringTask {
     /// The task with `pairs` counterfactual base profiles.
     pub fn with_pairs(mut self, pairs: usize) -> Self {
         self.pairs = pairs;
+        self
+    }
+
+    /// The task whose suite follows `rule`.
+    pub fn with_rule(mut self, rule: HiringRule) -> Self {
+        self.rule = rule;
         self
     }
 
@@ -206,6 +214,9 @@ impl Task for HiringTask {
             "test_per_cell": self.test_per_cell,
             "seed": self.seed,
         });
+        if self.rule != HiringRule::default() {
+            id["rule"] = serde_json::json!(self.rule.as_str());
+        }
         if self.paired_culture().is_some() {
             id["borderline"] = serde_json::json!({
                 "design": "counterfactual pairs v1",
@@ -231,6 +242,7 @@ impl Task for HiringTask {
                 2 * self.test_per_cell
             },
             seed: self.seed,
+            rule: self.rule,
             ..Default::default()
         })?;
         let mut test = suite.test;

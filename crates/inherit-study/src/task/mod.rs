@@ -204,7 +204,8 @@ pub fn from_config(config: &ValidStudyConfig) -> Result<Box<dyn Task>> {
         "occupation" => Ok(Box::new(OccupationTask::new(groups, train, test, seed))),
         "hiring" => Ok(Box::new(
             HiringTask::new(groups, train, test, seed)
-                .with_pairs(t.pairs.unwrap_or(hiring::DEFAULT_PAIRS)),
+                .with_pairs(t.pairs.unwrap_or(hiring::DEFAULT_PAIRS))
+                .with_rule(t.rule.unwrap_or_default()),
         )),
         "salary" => Ok(Box::new(SalaryTask::new(groups, train, test, seed))),
         "story" => Ok(Box::new(StoryTask::new(groups, train, test, seed))),
