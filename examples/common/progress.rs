@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
-use inherit::study::{CellEta, CellKind, Progress};
+use inherit::study::{CellEta, CellKind, Progress, generation_remaining};
 
 /// `1h02m`, `3m05s`, `42s`.
 pub fn fmt_duration(seconds: f64) -> String {
@@ -37,6 +37,8 @@ struct Stand {
     /// Other stages: the estimate at the last step (stage seconds, seconds left), counted
     /// down between steps.
     at_step: Option<(f64, f64)>,
+    /// A generation stage: its estimate comes from [`Stand::step_generation`].
+    generation: bool,
 }
 
 impl Stand {
@@ -50,12 +52,27 @@ impl Stand {
             total,
             cells: None,
             at_step: None,
+            generation: false,
+        }
+    }
+
+    /// Records a generation step: `accepted` texts from `prompts` prompts, `cached` of
+    /// them read from the cache (`generation_remaining` gives the estimate).
+    fn step_generation(&mut self, accepted: u64, prompts: u64, cached: u64) {
+        self.generation = true;
+        self.done = accepted;
+        let t = self.started.elapsed().as_secs_f64();
+        if let Some(left) = generation_remaining(t, accepted, self.total, prompts, cached) {
+            self.at_step = Some((t, left));
         }
     }
 
     /// Records a step to `done` (the rate so far gives the estimate until the next).
     fn step(&mut self, done: u64) {
         self.done = done;
+        if self.generation {
+            return;
+        }
         let t = self.started.elapsed().as_secs_f64();
         let fresh = done.saturating_sub(self.initial);
         if fresh > 0 && self.total > 0 {
@@ -175,11 +192,15 @@ impl Reporter {
                 pool,
                 accepted,
                 wanted,
-                ..
+                prompts,
+                cached,
             } => {
                 let name = format!("generate {pool}");
                 if !self.has_bar(&name) {
                     self.open_bar(&name, "texts", *wanted as u64, 0, None);
+                }
+                if let Some(s) = lock(&self.stand).as_mut() {
+                    s.step_generation(*accepted as u64, *prompts as u64, *cached as u64);
                 }
                 self.advance(*accepted as u64, None);
             }

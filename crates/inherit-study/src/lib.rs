@@ -24,7 +24,7 @@ pub mod task;
 pub use config::{StudyConfig, ValidStudyConfig};
 pub use downstream::{Downstream, TrainedModel};
 pub use error::{Error, Result};
-pub use progress::{CellEta, CellKind, CellsLeft};
+pub use progress::{CellEta, CellKind, CellsLeft, generation_remaining};
 pub use runner::{Progress, Study, StudyOutcome, Timings};
 pub use shard::Shard;
 pub use stand_in::{HashingEmbedder, StandInGenerator};

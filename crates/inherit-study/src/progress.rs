@@ -146,9 +146,52 @@ impl CellEta {
     }
 }
 
+/// The remaining seconds of a generation stage at stage time `t`: the prompts still
+/// needed at the acceptance rate so far (`accepted / prompts`), each costing what a
+/// generated prompt cost so far (cached ones are free, so a resumed run's instant first
+/// batches do not make the rest look fast; later batches, whose outputs are more often
+/// rejected as duplicates, are priced by prompts, not by accepted texts); `None` before
+/// a prompt was generated and accepted.
+pub fn generation_remaining(
+    t: f64,
+    accepted: u64,
+    wanted: u64,
+    prompts: u64,
+    cached: u64,
+) -> Option<f64> {
+    let generated = prompts.saturating_sub(cached);
+    if generated == 0 || accepted == 0 {
+        return None;
+    }
+    let acceptance = accepted as f64 / prompts as f64;
+    let prompts_left = wanted.saturating_sub(accepted) as f64 / acceptance;
+    Some(prompts_left * t / generated as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generation_is_priced_by_generated_prompts() {
+        // From a recorded `study --quick` (48 texts wanted, batches of 16): the first
+        // batch came from the cache at once (12 accepted), the second took 30 s (24
+        // accepted after 32 prompts); the stage really needed 65 s more. Texts per
+        // second since the start said 30 s; prompts left at the acceptance so far (32)
+        // at the generated prompts' cost (30 s / 16) say 60 s.
+        assert_eq!(
+            generation_remaining(0.0, 12, 48, 16, 16),
+            None,
+            "only cached so far"
+        );
+        assert_eq!(generation_remaining(30.0, 24, 48, 32, 16), Some(60.0));
+        assert_eq!(generation_remaining(30.0, 48, 48, 64, 16), Some(0.0));
+        assert_eq!(
+            generation_remaining(30.0, 0, 48, 16, 0),
+            None,
+            "nothing accepted yet"
+        );
+    }
 
     #[test]
     fn rounds_cost_what_rounds_measured_not_what_cells_did() {

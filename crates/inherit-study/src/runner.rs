@@ -66,6 +66,8 @@ pub enum Progress<'a> {
         accepted: usize,
         /// Texts asked for.
         wanted: usize,
+        /// Prompts answered so far (accepted or not).
+        prompts: usize,
         /// Outputs read from the cache so far.
         cached: usize,
     },
@@ -528,6 +530,7 @@ impl Prepared {
                     pool,
                     accepted: tick.accepted,
                     wanted: tick.wanted,
+                    prompts: tick.prompts,
                     cached: tick.cached,
                 })
             }),
