@@ -42,6 +42,11 @@ struct Args {
     /// Write results to DIR (overrides `out` in the configuration).
     #[arg(long, value_name = "DIR", global = true)]
     out: Option<PathBuf>,
+    /// Read SmolLM2 (the generator and the fine-tuned downstream model) from this GGUF
+    /// file instead of the pip-fetched SmolLM2-135M-Instruct (overrides `gguf` in the
+    /// configuration).
+    #[arg(long, value_name = "FILE", global = true)]
+    gguf: Option<PathBuf>,
     /// Recompute cells whose stored result came from another configuration (default:
     /// stop and name what changed).
     #[arg(long, global = true)]
@@ -97,6 +102,12 @@ fn config(args: &Args) -> Result<inherit::study::ValidStudyConfig, Usage> {
     let mut config = config.map_err(|e| Usage(e.to_string()))?;
     if let Some(out) = &args.out {
         config = config.with_out(out.clone());
+    }
+    if let Some(gguf) = &args.gguf {
+        if !gguf.is_file() {
+            return Err(Usage(format!("--gguf {}: no such file", gguf.display())));
+        }
+        config = config.with_gguf(gguf.clone());
     }
     check_device(&config.device)?;
     Ok(config)

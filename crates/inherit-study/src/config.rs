@@ -316,6 +316,27 @@ impl ValidStudyConfig {
         self
     }
 
+    /// The configuration with every SmolLM2 model (the `smollm2` generator and the
+    /// `smollm2-lora` downstream models, tasks' own settings included) read from the
+    /// GGUF file `path` instead of the pip-fetched SmolLM2. The models' hashes enter the
+    /// cells' keys, so results of another model are never mixed in.
+    pub fn with_gguf(mut self, path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        if self.0.generator.kind == "smollm2" {
+            self.0.generator.gguf = Some(path.clone());
+        }
+        self.0.downstream.gguf = Some(path.clone());
+        for t in &mut self.0.tasks {
+            if t.downstream.contains_key("gguf") {
+                t.downstream.insert(
+                    "gguf".into(),
+                    toml::Value::String(path.display().to_string()),
+                );
+            }
+        }
+        self
+    }
+
     /// The configuration itself (to change it, then [`StudyConfig::check`] again).
     pub fn into_inner(self) -> StudyConfig {
         self.0

@@ -107,3 +107,30 @@ fn the_key_tables_defaults_are_those_of_configs_default_toml() {
         wrong.join("\n")
     );
 }
+
+#[test]
+fn with_gguf_points_every_smollm2_model_at_the_file() {
+    let text = DEFAULT_TOML.replace(
+        "downstream = { model = \"smollm2-lora\"",
+        "downstream = { gguf = \"/elsewhere.gguf\", model = \"smollm2-lora\"",
+    );
+    assert_ne!(
+        text, DEFAULT_TOML,
+        "the default config's hiring task names smollm2-lora"
+    );
+    let config = inherit_study::StudyConfig::parse(&text, "default (edited)")
+        .unwrap()
+        .with_gguf("/models/own.gguf");
+    let own = std::path::Path::new("/models/own.gguf");
+    assert_eq!(config.generator.gguf.as_deref(), Some(own));
+    assert_eq!(config.downstream.gguf.as_deref(), Some(own));
+    // A task's own `gguf` is overridden too, so no cell reads another model.
+    for task in config.per_task() {
+        assert_eq!(
+            task.downstream.gguf.as_deref(),
+            Some(own),
+            "{}",
+            task.task().kind
+        );
+    }
+}
