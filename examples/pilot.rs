@@ -1,14 +1,20 @@
 //! `pilot`: the pilot sweep that picks the hiring recipe of the fine-tuned SmolLM2
 //! (issue: a model that has learned the task before any bias is measured). Each recipe
-//! (D_o size, optimizer steps, adapted layers, rank, learning rate, batch) trains the
-//! LoRA model on D_o alone (γ = 0) for every seed through the study engine, and the
+//! (D_o size and rule, optimizer steps, adapted layers, rank, learning rate, batch) trains
+//! the LoRA model on D_o alone (γ = 0) for every seed through the study engine, and the
 //! table reports what the gate looks at: decided accuracy, borderline hire rate, and
-//! the paired margins (headline and placebo).
+//! the paired margins (headline and placebo). With `gamma` and `mitigation` a recipe
+//! mixes in the stand-in generator's skewed D_a instead, which is how the loss
+//! mitigation's λ is swept under the accuracy guard (`mitigation=loss:0.1`, ...; the
+//! table's JSON lines keep the alignment term's share of the loss).
 //!
 //! ```sh
 //! cargo run --release --example pilot -- --out runs/pilot --seeds 1,2 \
 //!     --recipe train=8,steps=120,layers=top:4,rank=8,lr=0.002,batch=8 \
 //!     --recipe train=8,steps=240,layers=top:4,rank=8,lr=0.002,batch=8
+//! cargo run --release --example pilot -- --out runs/lambda --seeds 1,2 \
+//!     --recipe rule=experience,gamma=0.5,mitigation=loss:1 \
+//!     --recipe rule=experience,gamma=0.5,mitigation=loss:10
 //! ```
 //!
 //! Writes `pilot.jsonl` (one line per recipe) and `pilot.md` to `--out`, each recipe's
@@ -35,7 +41,8 @@ struct Args {
     seeds: Vec<u64>,
     /// A recipe: comma-separated `key=value` of train (D_o profiles per culture ×
     /// gender × decision), test (decided test profiles per cell), pairs
-    /// (counterfactual bases), rule (`experience_and_degree` or `experience`), steps, layers (`all` or `top:K`), rank, lr, batch,
+    /// (counterfactual bases), rule (`experience_and_degree` or `experience`), gamma and
+    /// mitigation (default 0 and none: D_o alone; the stand-in generator writes D_a), steps, layers (`all` or `top:K`), rank, lr, batch,
     /// max_len. Repeat for several.
     #[arg(long, required = true)]
     recipe: Vec<String>,
@@ -114,6 +121,8 @@ fn recipe(spec: &str) -> Result<BTreeMap<String, String>, String> {
         ("batch", "8"),
         ("max_len", "256"),
         ("rule", "experience_and_degree"),
+        ("gamma", "0"),
+        ("mitigation", "none"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -138,8 +147,8 @@ fn config(r: &BTreeMap<String, String>, seeds: &[u64]) -> String {
         r#"
 out = "unused"
 bias_types = ["contrastive-single-explicit"]
-gammas = [0.0]
-mitigations = ["none"]
+gammas = [{gamma}]
+mitigations = ["{mitigation}"]
 seeds = {seeds:?}
 device = "flex"
 
@@ -157,7 +166,7 @@ downstream = {{ model = "smollm2-lora", lora_rank = {rank}, lora_layers = "{laye
 [generator]
 kind = "stand-in"
 neutral_per_label = 2
-augmented_per_label = 4
+augmented_per_label = {augmented}
 max_tokens = 40
 temperature = 0.8
 top_p = 0.95
@@ -188,6 +197,10 @@ max_len = 128
         lr = r["lr"],
         max_len = r["max_len"],
         rule = r["rule"],
+        gamma = r["gamma"],
+        mitigation = r["mitigation"],
+        // D_a at γ ≤ 0.5 is at most |D_o| = 20 × train; twice that in the pool.
+        augmented = 20 * r["train"].parse::<usize>().unwrap_or(8),
     )
 }
 
@@ -266,6 +279,7 @@ fn main() -> ExitCode {
             "placebo_margin_gap": metric("placebo_margin_gap"),
             "gate": metric("gate"),
             "train_loss": metric("train.loss"),
+            "align_share": metric("train.align_share"),
             "seconds_per_cell": seconds,
         });
         let _ = writeln!(jsonl, "{line}");
