@@ -7,10 +7,8 @@ mod common;
 
 use std::sync::OnceLock;
 
-use burn::tensor::activation::log_softmax;
 use inherit_core::{ChatMessage, Example, Provenance};
-use inherit_pretrained::llama::{KvCache, StepInput};
-use inherit_pretrained::{LayerSelection, LoraAdapters, LoraConfig, LoraPass, SmolLm, peft};
+use inherit_pretrained::{LayerSelection, LoraAdapters, LoraConfig, SmolLm, peft};
 use inherit_train::{LoraSftTrainer, LrDecay, SftPair, TrainParams};
 
 fn lm() -> &'static SmolLm {
@@ -62,20 +60,7 @@ fn pronoun_logprobs(adapters: Option<&LoraAdapters>) -> (f32, f32) {
     let he = tok.encode_text(" He").unwrap();
     let she = tok.encode_text(" She").unwrap();
     assert_eq!((he.len(), she.len()), (1, 1), "one token each");
-    let mut pass = adapters.map(LoraPass::new);
-    let hidden = lm().model().forward_adapted(
-        &StepInput {
-            tokens: &[ids.clone()],
-            pad: &[0],
-        },
-        &mut KvCache::default(),
-        pass.as_mut(),
-    );
-    let last = hidden.narrow(1, ids.len() - 1, 1);
-    let lp = log_softmax(lm().model().logits(last), 2)
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap();
+    let lp = common::next_token_logprobs(lm(), &ids, adapters);
     (lp[he[0] as usize], lp[she[0] as usize])
 }
 

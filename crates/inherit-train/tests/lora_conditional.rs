@@ -9,10 +9,8 @@ mod common;
 
 use std::sync::OnceLock;
 
-use burn::tensor::activation::log_softmax;
 use inherit_core::{ChatMessage, Example, Provenance};
-use inherit_pretrained::llama::{KvCache, StepInput};
-use inherit_pretrained::{LayerSelection, LoraAdapters, LoraConfig, LoraPass, SmolLm};
+use inherit_pretrained::{LayerSelection, LoraAdapters, LoraConfig, SmolLm};
 use inherit_train::{LoraSftTrainer, LrDecay, SftPair, TrainParams};
 
 fn lm() -> &'static SmolLm {
@@ -57,20 +55,7 @@ fn margin(adapters: Option<&LoraAdapters>, text: &str) -> f32 {
     let ids = tok.encode_chat(&[ChatMessage::user(text)]).unwrap();
     let hire = tok.encode_text("hire").unwrap();
     let reject = tok.encode_text("reject").unwrap();
-    let mut pass = adapters.map(LoraPass::new);
-    let hidden = lm().model().forward_adapted(
-        &StepInput {
-            tokens: &[ids.clone()],
-            pad: &[0],
-        },
-        &mut KvCache::default(),
-        pass.as_mut(),
-    );
-    let last = hidden.narrow(1, ids.len() - 1, 1);
-    let lp = log_softmax(lm().model().logits(last), 2)
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap();
+    let lp = common::next_token_logprobs(lm(), &ids, adapters);
     lp[hire[0] as usize] - lp[reject[0] as usize]
 }
 

@@ -189,3 +189,27 @@ pub fn device() -> burn::tensor::Device {
     spec.device()
         .unwrap_or_else(|e| panic!("INHERIT_DEVICE: {e}"))
 }
+
+/// log p(next token) over the vocabulary after `ids`, with `adapters` applied on the fly
+/// (none: the base model).
+pub fn next_token_logprobs(
+    lm: &inherit_pretrained::SmolLm,
+    ids: &[u32],
+    adapters: Option<&inherit_pretrained::LoraAdapters>,
+) -> Vec<f32> {
+    use inherit_pretrained::llama::{KvCache, StepInput};
+    let mut pass = adapters.map(inherit_pretrained::LoraPass::new);
+    let hidden = lm.model().forward_adapted(
+        &StepInput {
+            tokens: &[ids.to_vec()],
+            pad: &[0],
+        },
+        &mut KvCache::default(),
+        pass.as_mut(),
+    );
+    let last = hidden.narrow(1, ids.len() - 1, 1);
+    burn::tensor::activation::log_softmax(lm.model().logits(last), 2)
+        .into_data()
+        .try_to_vec::<f32>()
+        .expect("f32 log-probabilities")
+}
