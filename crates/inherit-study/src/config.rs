@@ -9,10 +9,10 @@
 //! | key | default (`configs/default.toml`) | meaning |
 //! |---|---|---|
 //! | `out` | `runs/study` | output folder (results, report, caches) |
-//! | `bias_types` | `["contrastive-single-explicit", "contextual-single-implicit"]` | bias types of D_a (framework ids) |
-//! | `gammas` | `[0, 0.2, 0.5]` | bias ratios γ = \|D_a\| / (\|D_o\| + \|D_a\|), each in [0, 1) |
+//! | `bias_types` | `["contrastive-single-explicit"]` | bias types of D_a (framework ids) |
+//! | `gammas` | `[0, 0.5]` | bias ratios γ = \|D_a\| / (\|D_o\| + \|D_a\|), each in [0, 1) |
 //! | `mitigations` | `["none", "token", "mask", "loss:1.0"]` | mitigation specs (`inherit_mitigate` grammar) |
-//! | `seeds` | `[1, 2, 3]` | one cell per seed; paired tests run over seeds |
+//! | `seeds` | `[1, 2, 3, 4, 5, 6]` | one cell per seed; paired tests run over seeds |
 //! | `device` | `flex` | training device (`flex`; `tch-cpu`, `tch-cuda:N`, `cuda:N` by feature) |
 //! | `[[tasks]]` | occupation, then hiring (the table shows the first task) | one entry per task; several tasks run as one sub-study each in `out/<name>/` ([`crate::multi`]) |
 //! | `tasks[].name` | the kind | folder name and report heading, unique |
