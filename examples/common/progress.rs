@@ -196,7 +196,7 @@ impl Reporter {
                 cached,
             } => {
                 let name = format!("generate {pool}");
-                if !self.has_bar(&name) {
+                if !self.in_stage(&name) {
                     self.open_bar(&name, "texts", *wanted as u64, 0, None);
                 }
                 if let Some(s) = lock(&self.stand).as_mut() {
@@ -246,8 +246,10 @@ impl Reporter {
         }
     }
 
-    fn has_bar(&self, name: &str) -> bool {
-        lock(&self.bar).as_ref().is_some_and(|(n, _)| n == name)
+    /// Whether the current stage is `name` (with or without a bar: without a terminal
+    /// there is none, and the stage's clock must not restart at every event).
+    fn in_stage(&self, name: &str) -> bool {
+        lock(&self.stand).as_ref().is_some_and(|s| s.stage == name)
     }
 
     fn open_bar(&self, name: &str, unit: &'static str, total: u64, at: u64, eta: Option<CellEta>) {

@@ -299,10 +299,14 @@ impl LineChart {
                 .iter()
                 .map(|q| format!("{:.1},{:.1}", f.px(q.x) + dx, f.py(q.y)))
                 .collect();
-            out.push_str(&format!(
-                "<polyline points=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"/>\n",
-                line.join(" ")
-            ));
+            // A series with one finite point is a marker alone (a one-point polyline is
+            // invalid SVG, which renderers warn about and skip).
+            if line.len() >= 2 {
+                out.push_str(&format!(
+                    "<polyline points=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"/>\n",
+                    line.join(" ")
+                ));
+            }
             for q in &p {
                 out.push_str(&format!(
                     "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3.5\" fill=\"{color}\"/>\n",
@@ -596,4 +600,32 @@ pub fn save_plot(svg: &str, stem: impl AsRef<Path>) -> Result<(PathBuf, PathBuf)
     inherit_core::io::write_atomic(&svg_path, svg.as_bytes())?;
     inherit_core::io::write_atomic(&png_path, &render_png(svg, 2.0)?)?;
     Ok((svg_path, png_path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_one_point_series_is_a_marker_without_a_polyline() {
+        let point = |x: f64, y: f64| Point { x, y, band: None };
+        let chart = LineChart {
+            title: "t".into(),
+            x_label: "γ".into(),
+            y_label: "gap".into(),
+            series: vec![
+                Series {
+                    name: "none".into(),
+                    points: vec![point(0.0, 0.1), point(0.5, 0.3)],
+                },
+                Series {
+                    name: "token".into(),
+                    points: vec![point(0.0, f64::NAN), point(0.5, 0.2)],
+                },
+            ],
+        };
+        let svg = chart.to_svg().unwrap();
+        assert_eq!(svg.matches("<polyline").count(), 1, "{svg}");
+        assert_eq!(svg.matches("<circle").count(), 3, "{svg}");
+    }
 }
