@@ -402,17 +402,15 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
     md.push_str(&inheritance_section(&findings));
     md.push_str(&effects_section(&findings));
     md.push_str(&rounds_md);
-    let t = data.timings;
-    let _ = writeln!(
-        md,
-        "## Timings\n\nmodels {:.1} s, neutral generation {:.1} s, augmentation {:.1} s, embedding shift {:.1} s, cells {:.1} s ({} run, {} reused).\n",
-        t.models_s, t.imbalance_s, t.augment_s, t.shift_s, t.cells_s, t.cells_run, t.cells_skipped
-    );
+    // Every run of this folder (a resume or a warm rerun adds one; the cold run's
+    // timings are kept), as the manifest's history holds them.
+    let mut timings = data.timings.clone();
+    timings.report_s = started.elapsed().as_secs_f64();
+    let runs = crate::history::runs(&out.join("manifest.json"), &timings);
+    md.push_str(&timings_section(&runs));
     inherit_core::io::write_atomic(out.join("report.md"), md.as_bytes())?;
 
     // manifest.json
-    let mut timings = t.clone();
-    timings.report_s = started.elapsed().as_secs_f64();
     let manifest = serde_json::json!({
         "tool": "inherit-study",
         "version": env!("CARGO_PKG_VERSION"),
@@ -436,7 +434,7 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
         "cells": data.records.len(),
         "round_cells": data.rounds.len(),
         "merge": {"duplicates_dropped": data.duplicates, "conflicts": data.conflicts},
-        "runs": crate::history::runs(&out.join("manifest.json"), &timings),
+        "runs": runs,
         "timings": timings,
     });
     inherit_core::io::write_atomic(
@@ -444,6 +442,33 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
         serde_json::to_string_pretty(&manifest)?.as_bytes(),
     )?;
     Ok(finding)
+}
+
+/// The report's timings: one row per run of the folder (oldest first), seconds per stage
+/// and the cells run and reused.
+fn timings_section(runs: &[serde_json::Value]) -> String {
+    let mut md = String::from(
+        "## Timings\n\nOne row per run of this folder, the first one cold (a resumed or warm run adds a row; none is overwritten).\n\n| run | models (s) | neutral generation (s) | augmentation (s) | embedding shift (s) | cells (s) | cells run | cells reused |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for (i, run) in runs.iter().enumerate() {
+        let t = &run["timings"];
+        let secs = |k: &str| t[k].as_f64().map_or("–".to_owned(), |v| format!("{v:.1}"));
+        let count = |k: &str| t[k].as_u64().map_or("–".to_owned(), |v| v.to_string());
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            i + 1,
+            secs("models_s"),
+            secs("imbalance_s"),
+            secs("augment_s"),
+            secs("shift_s"),
+            secs("cells_s"),
+            count("cells_run"),
+            count("cells_skipped")
+        );
+    }
+    md.push('\n');
+    md
 }
 
 fn rel(base: &Path, p: &Path) -> String {

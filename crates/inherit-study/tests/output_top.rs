@@ -90,4 +90,17 @@ fn results_csv_has_every_round_and_the_manifest_every_run() {
     assert_eq!(runs.len(), 2, "{m}");
     assert_eq!(runs[1]["timings"]["cells_run"], 0);
     assert!(runs[0]["timings"]["cells_run"].as_u64().unwrap() > 0);
+    // Each task's report.md keeps both runs' timings: the warm rerun does not overwrite
+    // the cold run's row.
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let rows: Vec<&str> = report
+        .lines()
+        .skip_while(|l| !l.starts_with("## Timings"))
+        .filter(|l| l.starts_with("| 1 |") || l.starts_with("| 2 |"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{report}");
+    // The "cells run" column: the cold run trained, the warm one reused everything.
+    let cells_run = |row: &str| row.split('|').map(str::trim).nth(7).unwrap().to_owned();
+    assert_ne!(cells_run(rows[0]), "0", "{rows:?}");
+    assert_eq!(cells_run(rows[1]), "0", "{rows:?}");
 }
