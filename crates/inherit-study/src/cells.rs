@@ -104,7 +104,7 @@ pub fn train_cell(
     let pool_share = if augmented.is_empty() {
         0.0
     } else {
-        (mixed.report.n_augmented - repeated) as f64 / augmented.len() as f64
+        mixed.report.n_augmented.saturating_sub(repeated) as f64 / augmented.len() as f64
     };
     let stack = MitigationStack::parse(&cell.mitigation, ctx.specs)?;
     let train = ctx.downstream.prepare(

@@ -545,11 +545,8 @@ fn inheritance_section(f: &Findings) -> String {
             i.mean_top,
             fmt_ci(i.diff, i.ci_low, i.ci_high),
             i.n,
-            if i.zero_variance {
-                "–".to_owned()
-            } else {
-                fmt_p(i.p_value)
-            },
+            // NaN, printed "–", when the seeds gave no variance.
+            fmt_p(i.p_value),
             fmt_p(i.sign_flip_p),
             fmt_p(i.p_holm),
             i.mde
@@ -596,11 +593,8 @@ fn effects_section(f: &Findings) -> String {
             } else {
                 fmt_ci(e.share_removed, e.share_ci.0, e.share_ci.1)
             },
-            if e.zero_variance {
-                "–".to_owned()
-            } else {
-                fmt_p(e.p_value)
-            },
+            // NaN, printed "–", when the seeds gave no variance.
+            fmt_p(e.p_value),
             fmt_p(e.sign_flip_p),
             fmt_p(e.p_holm),
             e.degenerate.as_deref().unwrap_or("")

@@ -405,15 +405,16 @@ pub fn first_vs_last(records: &[ResultRecord], metric: &str) -> Option<PairedCom
 
 /// Counts of groups `a` and `b` in one round's pools, summed over labels and seeds.
 pub fn pooled_counts(records: &[ResultRecord], round: u32, groups: &GroupPair) -> (u64, u64) {
+    let (suffix_a, suffix_b) = (format!(".{}", groups.a), format!(".{}", groups.b));
     let mut counts = (0u64, 0u64);
     for r in records.iter().filter(|r| r.round == round) {
         for (k, v) in &r.metrics {
             let Some(rest) = k.strip_prefix("generator_count.") else {
                 continue;
             };
-            if rest.ends_with(&format!(".{}", groups.a)) {
+            if rest.ends_with(&suffix_a) {
                 counts.0 += *v as u64;
-            } else if rest.ends_with(&format!(".{}", groups.b)) {
+            } else if rest.ends_with(&suffix_b) {
                 counts.1 += *v as u64;
             }
         }
