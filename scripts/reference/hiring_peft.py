@@ -17,6 +17,12 @@ Our side exports the recipe's data (the pilot example, `--export`); this script 
 It prints the decided accuracy and the hire rate per label, with the package versions.
 Batches are drawn from a seeded shuffle (torch's generator, not ours), so the two sides
 agree in distribution, not step for step.
+
+With adapters on the top layers only, `--frozen-prefix` computes the hidden states that
+enter the first adapted layer once per training sequence (no gradient reaches the frozen
+layers, so this is the same computation, not an approximation; the script checks that the
+first pair's loss agrees with the full model's to 1e-4 before training) and trains from
+them, about seven times faster at `top:4`.
 """
 
 import argparse
@@ -57,6 +63,24 @@ def pair_loss(model, seq, start):
     return F.cross_entropy(logits[first:], torch.tensor(seq[first + 1 :]))
 
 
+def adapted_logits(model, first, hidden):
+    """Logits from the hidden states entering layer `first` (batch 1, unpadded):
+    the adapted layers, the final norm and the output projection."""
+    inner = model.base_model.model.model
+    pos = torch.arange(hidden.shape[1])[None]
+    rope = inner.rotary_emb(hidden, pos)
+    h = hidden
+    for layer in inner.layers[first:]:
+        out = layer(h, attention_mask=None, position_ids=pos, position_embeddings=rope)
+        h = out[0] if isinstance(out, tuple) else out
+    return model.base_model.model.lm_head(inner.norm(h))[0]
+
+
+def prefix_loss(model, first, hidden, seq, start):
+    logits = adapted_logits(model, first, hidden)
+    return F.cross_entropy(logits[start - 1 :], torch.tensor(seq[start:]))
+
+
 def reply_logprob(model, tok, prompt, answer):
     seq, start = encode(tok, prompt, answer, 10_000)
     with torch.no_grad():
@@ -71,6 +95,11 @@ def main():
     ap.add_argument("--data", type=Path, required=True, help="the pilot's --export folder")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--frozen-prefix",
+        action="store_true",
+        help="train from the frozen layers' output, computed once per sequence",
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -102,6 +131,29 @@ def main():
     steps, batch = setup["max_steps"], setup["batch_size"]
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: max(0.0, 1.0 - s / steps))
     encoded = [encode(tok, p["prompt"], p["response"], setup["max_len"]) for p in train]
+    prefix = None
+    if args.frozen_prefix:
+        first = chosen[0]
+        if chosen != list(range(first, n_layers)):
+            raise SystemExit("--frozen-prefix needs the adapted layers to be the top ones")
+        with torch.no_grad():
+            prefix = [
+                model(input_ids=torch.tensor([seq[:-1]]), output_hidden_states=True)
+                .hidden_states[first]
+                .detach()
+                for seq, _ in encoded
+            ]
+            full = pair_loss(model, *encoded[0]).item()
+            cached = prefix_loss(model, first, prefix[0], *encoded[0]).item()
+        if abs(full - cached) > 1e-4:
+            raise SystemExit(f"the frozen-prefix loss {cached} differs from the full {full}")
+        print(f"frozen prefix: {len(prefix)} sequences; first loss {full:.6f} = {cached:.6f}", flush=True)
+
+    def loss_of(i):
+        if prefix is None:
+            return pair_loss(model, *encoded[i])
+        return prefix_loss(model, chosen[0], prefix[i], *encoded[i])
+
     rng = random.Random(args.seed)
     order, step = [], 0
     model.train()
@@ -112,7 +164,7 @@ def main():
             order += fresh
         idx, order = order[:batch], order[batch:]
         opt.zero_grad()
-        loss = sum(pair_loss(model, *encoded[i]) for i in idx) / len(idx)
+        loss = sum(loss_of(i) for i in idx) / len(idx)
         loss.backward()
         for p in params:
             torch.nn.utils.clip_grad_norm_([p], setup["grad_clip_norm_per_tensor"])

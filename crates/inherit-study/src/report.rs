@@ -482,7 +482,7 @@ fn gate_section(f: &Findings) -> String {
     }
     let _ = writeln!(
         md,
-        "\n## Gate: did the model learn the task before its bias is measured?\n\nA cell passes when its accuracy on the held-out profiles the rule decides is at least {} and its hire rate on borderline profiles lies within [{}, {}]; a cell that fails did not learn the task and is left out of every finding below.\n",
+        "\n## Gate: did the model learn the task before its bias is measured?\n\nA cell passes when its accuracy on the held-out profiles the rule decides is at least {}, its answers are not constant and, for a model trained on D_o alone (γ = 0), its hire rate on borderline profiles lies within [{}, {}] (beyond γ = 0 that rate is an outcome of D_a, shown but not gated); a cell that fails did not learn the task and is left out of every finding below.\n",
         crate::task::GATE_ACCURACY,
         crate::task::GATE_BORDERLINE.0,
         crate::task::GATE_BORDERLINE.1

@@ -58,11 +58,18 @@ fn the_stand_in_culture_skew_shows_in_borderline_selection_rates() {
         .map(|r| r.metrics["accuracy"])
         .collect();
     assert!(mean(&acc) > 0.8, "{acc:?}");
-    // Every cell carries its gate; a cell whose borderline hire rate leaves [0.2, 0.8]
-    // fails it even with a high accuracy.
+    // Every cell carries its gate; a γ = 0 cell whose borderline hire rate leaves
+    // [0.2, 0.8] fails it even with a high accuracy, a γ > 0 cell is not held to the
+    // window (how far D_a moves the border is the outcome).
     for r in &outcome.records {
         let (acc, rate) = (r.metrics["accuracy"], r.metrics["borderline_hire_rate"]);
-        let pass = acc >= 0.9 && (0.2..=0.8).contains(&rate);
+        let in_range = (0.2..=0.8).contains(&rate);
+        assert_eq!(
+            r.metrics["borderline_in_range"],
+            f64::from(u8::from(in_range))
+        );
+        let pass =
+            acc >= 0.9 && r.metrics["constant_answers"] == 0.0 && (in_range || r.gamma > 0.0);
         assert_eq!(r.metrics["gate"], f64::from(u8::from(pass)), "{r:?}");
     }
 

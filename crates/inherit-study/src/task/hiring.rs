@@ -30,10 +30,16 @@
 //! - `accuracy` on the profiles the rule decides, `accuracy_{a}`, `accuracy_{b}`,
 //!   `accuracy_gap`;
 //! - `constant_answers`: 1 when the model gave every profile the same decision;
+//! - `borderline_in_range`: 1 when `borderline_hire_rate` lies within
+//!   [`GATE_BORDERLINE`];
 //! - `gate`: 1 when the model learned the task before its bias is measured:
-//!   `accuracy ≥` [`GATE_ACCURACY`] and `borderline_hire_rate` within
-//!   [`GATE_BORDERLINE`] (a model that hires or rejects nearly every borderline profile
-//!   has no room to show a gap). The report keeps cells that fail out of its findings.
+//!   `accuracy ≥` [`GATE_ACCURACY`], answers not constant, and, for a model trained on
+//!   D_o alone (γ = 0, the baseline every comparison starts from), `borderline_in_range`
+//!   (a baseline that hires or rejects nearly every borderline profile leaves no room
+//!   to show a gap). A model trained with D_a is not held to the window: how far D_a
+//!   moves its borderline decisions is an outcome of the augmentation, and gating on it
+//!   would censor the very inheritance measured. The report keeps cells that fail out
+//!   of its findings.
 //!
 //! On another axis (e.g. gender) the borderline profiles are drawn per group as before
 //! and the headline is `borderline_selection_gap`.
@@ -219,7 +225,7 @@ impl Task for HiringTask {
         }
         if self.paired_culture().is_some() {
             id["borderline"] = serde_json::json!({
-                "design": "counterfactual pairs v1",
+                "design": "counterfactual pairs v2",
                 "pairs": self.pairs,
                 "gate": [GATE_ACCURACY, GATE_BORDERLINE.0, GATE_BORDERLINE.1],
             });
@@ -348,8 +354,10 @@ impl Task for HiringTask {
         m.insert("accuracy_gap".into(), acc_a - acc_b);
         let constant = counted.iter().all(|&i| hired[i] == hired[counted[0]]);
         m.insert("constant_answers".into(), f64::from(u8::from(constant)));
-        let gate = accuracy >= GATE_ACCURACY
-            && (GATE_BORDERLINE.0..=GATE_BORDERLINE.1).contains(&borderline_hire_rate);
+        let in_range = (GATE_BORDERLINE.0..=GATE_BORDERLINE.1).contains(&borderline_hire_rate);
+        m.insert("borderline_in_range".into(), f64::from(u8::from(in_range)));
+        let baseline = !input.train.examples.iter().any(Example::is_augmented);
+        let gate = accuracy >= GATE_ACCURACY && !constant && (in_range || !baseline);
         m.insert("gate".into(), f64::from(u8::from(gate)));
         if self.paired_culture().is_some() {
             let rows: Vec<usize> = (0..examples.len())
@@ -385,7 +393,7 @@ impl Task for HiringTask {
             MetricInfo::new("accuracy", "accuracy on the profiles the rule decides"),
             MetricInfo::new(
                 "borderline_hire_rate",
-                "hire rate on borderline profiles (the gate wants it within [0.2, 0.8])",
+                "hire rate on borderline profiles (the gate wants it within [0.2, 0.8] at γ = 0)",
             ),
         ]);
         if self.headline() == "pair_margin_gap" {
@@ -443,6 +451,93 @@ mod tests {
                 })
                 .collect())
         }
+    }
+
+    /// Follows the experience rule on decided profiles and hires every borderline one
+    /// (3–5 years): a model that learned the task but leaves no room at the border.
+    struct HiresTheBorder(Vec<String>);
+
+    impl TextClassifier for HiresTheBorder {
+        fn labels(&self) -> &[String] {
+            &self.0
+        }
+
+        fn predict_proba(&self, texts: &[String]) -> inherit_core::Result<Vec<Vec<f32>>> {
+            Ok(texts
+                .iter()
+                .map(|t| {
+                    let words: Vec<&str> = t.split_whitespace().collect();
+                    let years = words
+                        .windows(2)
+                        .find(|w| w[1].starts_with("years"))
+                        .and_then(|w| w[0].parse::<u32>().ok())
+                        .expect("every profile states its years");
+                    if years > inherit_data::hiring::MAX_YEARS_TO_REJECT {
+                        vec![1.0, 0.0]
+                    } else {
+                        vec![0.0, 1.0]
+                    }
+                })
+                .collect())
+        }
+    }
+
+    #[test]
+    fn the_border_window_gates_the_baseline_but_not_a_model_trained_with_augmented_data() {
+        let task = HiringTask::new(
+            GroupPair {
+                axis: Axis::Culture,
+                a: "anglo".into(),
+                b: "arabic".into(),
+            },
+            2,
+            2,
+            0,
+        )
+        .with_rule(HiringRule::Experience);
+        let data = task.data().unwrap();
+        let model = ClassifierModel(Box::new(HiresTheBorder(vec![
+            "hire".into(),
+            "reject".into(),
+        ])));
+        let empty = Dataset::new("empty", vec![]);
+        let evaluate = |train: &Dataset| {
+            task.evaluate(
+                &model,
+                &EvalInput {
+                    test: &data.test,
+                    train,
+                    pool: &empty,
+                    artifacts: None,
+                },
+            )
+            .unwrap()
+            .metrics
+        };
+        // Trained on D_o alone: right on every decided profile, but it hires the whole
+        // border, so the baseline fails the gate.
+        let baseline = evaluate(&data.train);
+        assert_eq!(baseline["accuracy"], 1.0);
+        assert_eq!(baseline["borderline_hire_rate"], 1.0);
+        assert_eq!(baseline["borderline_in_range"], 0.0);
+        assert_eq!(baseline["gate"], 0.0);
+        // The same answers from a model whose training mix held augmented text: it
+        // learned the task; where D_a moved its border is the outcome, not a gate.
+        let mut mixed = data.train.clone();
+        mixed.examples.push(Example::new(
+            "a1",
+            "A strong applicant.",
+            inherit_core::Provenance::Augmented {
+                generator: "stand-in".into(),
+                bias_type: BiasType::Neutral,
+                prompt_id: "p".into(),
+                seed: 0,
+                round: 0,
+            },
+        ));
+        let augmented = evaluate(&mixed);
+        assert_eq!(augmented["borderline_in_range"], 0.0);
+        assert_eq!(augmented["gate"], 1.0);
     }
 
     #[test]
