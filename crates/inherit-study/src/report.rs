@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::ValidStudyConfig;
 use crate::error::Result;
-use crate::findings::{Findings, expand_baselines};
+use crate::findings::{Effect, Findings, expand_baselines};
 use crate::generate::Imbalance;
 use crate::models::ModelFile;
 use crate::runner::Timings;
@@ -205,15 +205,7 @@ fn finding(data: &RunData<'_>, f: &Findings) -> String {
     let gmax = gamma_max(data);
     for bias in &data.config.bias_types {
         if let Some(e) = f.best(bias, gmax) {
-            let _ = write!(
-                s,
-                "At γ = {gmax} (`{bias}`) the smallest |`{metric}`| among the mitigations that kept the task came with `{}` ({:.3} vs {:.3} without mitigation; Holm-adjusted p = {}, {} at 0.05). ",
-                e.mitigation,
-                e.mean_mitigated,
-                e.mean_none,
-                fmt_p(e.p_holm),
-                significance(e.p_holm),
-            );
+            s.push_str(&best_sentence(e, metric));
         }
         let flagged: Vec<&str> = f
             .effects
@@ -233,6 +225,28 @@ fn finding(data: &RunData<'_>, f: &Findings) -> String {
         s.push_str("Not enough cells to state a finding.");
     }
     s.trim_end().to_owned()
+}
+
+/// The finding's sentence on the best mitigation, which says so when even the best one
+/// left the headline larger than without mitigation.
+fn best_sentence(e: &Effect, metric: &str) -> String {
+    let lead = if e.mean_mitigated.abs() < e.mean_none.abs() {
+        format!("the smallest |`{metric}`| among the mitigations that kept the task came with")
+    } else {
+        format!(
+            "no mitigation that kept the task made |`{metric}`| smaller than without one; the closest was"
+        )
+    };
+    format!(
+        "At γ = {} (`{}`) {lead} `{}` ({:.3} vs {:.3} without mitigation; Holm-adjusted p = {}, {} at 0.05). ",
+        e.gamma,
+        e.bias_type,
+        e.mitigation,
+        e.mean_mitigated,
+        e.mean_none,
+        fmt_p(e.p_holm),
+        significance(e.p_holm),
+    )
 }
 
 fn join_code<T: std::fmt::Display>(items: &[T]) -> String {
@@ -295,7 +309,7 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
     let _ = writeln!(md, "## Finding\n\n{finding}\n");
     let _ = writeln!(
         md,
-        "## Setup\n\n- Task `{}`: D_o has {} training examples, the balanced test set {}; groups compared on `{}`: `{}` − `{}`.\n- Generator: `{}`; bias types: {}; γ ∈ {:?}; mitigations: {}; seeds: {:?}.\n- Downstream model: `{}` ({} epochs), trained anew in every cell.\n",
+        "## Setup\n\n- Task `{}`: D_o has {} training examples, the balanced test set {}; groups compared on `{}`: `{}` − `{}`.\n- Generator: `{}`; bias types: {}; γ ∈ {:?}; mitigations: {}; seeds: {:?}.\n- Downstream model: `{}` ({}), trained anew in every cell.\n",
         task.name(),
         data.suite.0,
         data.suite.1,
@@ -308,7 +322,10 @@ pub fn write_outputs(data: &RunData<'_>, out: &Path, started: Instant) -> Result
         join_code(&cfg.mitigations),
         cfg.seeds,
         data.downstream_id,
-        cfg.downstream.epochs,
+        match cfg.downstream.max_steps {
+            Some(steps) => format!("{steps} optimizer steps"),
+            None => format!("{} epochs", cfg.downstream.epochs),
+        },
     );
     let _ = writeln!(
         md,
@@ -602,4 +619,42 @@ fn effects_section(f: &Findings) -> String {
     }
     let _ = writeln!(md);
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn effect(none: f64, mitigated: f64) -> Effect {
+        Effect {
+            bias_type: "contrastive-single-explicit".into(),
+            gamma: 0.5,
+            mitigation: "token".into(),
+            metric: "gap".into(),
+            mean_none: none,
+            mean_mitigated: mitigated,
+            n: 6,
+            p_value: 0.2,
+            sign_flip_p: 0.25,
+            zero_variance: false,
+            mde: 1.0,
+            p_holm: 0.4,
+            share_removed: 0.0,
+            share_ci: (0.0, 0.0),
+            degenerate: None,
+        }
+    }
+
+    #[test]
+    fn a_best_mitigation_that_made_the_gap_larger_is_not_called_the_smallest() {
+        let worse = best_sentence(&effect(1.9, 2.4), "gap");
+        assert!(
+            worse.contains("no mitigation that kept the task made |`gap`| smaller"),
+            "{worse}"
+        );
+        assert!(worse.contains("`token` (2.400 vs 1.900"), "{worse}");
+        let better = best_sentence(&effect(1.9, -0.5), "gap");
+        assert!(better.contains("the smallest |`gap`|"), "{better}");
+        assert!(!better.contains("no mitigation"), "{better}");
+    }
 }
