@@ -295,11 +295,16 @@ fn degeneracy(
             mitigated.len()
         ));
     }
+    // Failed gates flag a mitigation only when it loses more seeds than `none` at the
+    // same point: the failed seeds are out of every pairing already, and a failure rate
+    // the unmitigated model shares says nothing against the mitigation.
     let failed = mitigated.iter().filter(|r| !passes_gate(r)).count();
-    if failed > 0 {
+    let failed_none = none.iter().filter(|r| !passes_gate(r)).count();
+    if failed > failed_none {
         why.push(format!(
-            "{failed} of {} seeds failed the gate",
-            mitigated.len()
+            "{failed} of {} seeds failed the gate ({failed_none} of {} without mitigation)",
+            mitigated.len(),
+            none.len()
         ));
     }
     let (acc_m, acc_n) = (
@@ -614,6 +619,50 @@ mod tests {
             e.share_removed
         );
         assert!(e.share_ci.0 <= e.share_removed && e.share_removed <= e.share_ci.1);
+    }
+
+    #[test]
+    fn failed_gates_flag_a_mitigation_only_beyond_those_of_none() {
+        // At γ = 0.5 `none` fails seed 1; `same` fails seed 2 only, `more` seeds 2 and 3.
+        let mut records = Vec::new();
+        for seed in 1..=6u64 {
+            let gate = |failing: &[u64]| if failing.contains(&seed) { 0.0 } else { 1.0 };
+            let noise = seed as f64 * 0.01;
+            records.push(rec(
+                "b",
+                0.0,
+                "none",
+                seed,
+                &[("gap", noise), ("accuracy", 0.95), ("gate", 1.0)],
+            ));
+            for (m, failing, gap) in [
+                ("none", &[1u64][..], 1.0),
+                ("same", &[2][..], 0.5),
+                ("more", &[2, 3][..], 0.2),
+            ] {
+                records.push(rec(
+                    "b",
+                    0.5,
+                    m,
+                    seed,
+                    &[
+                        ("gap", gap + noise * noise),
+                        ("accuracy", 0.95),
+                        ("gate", gate(failing)),
+                    ],
+                ));
+            }
+        }
+        let mitigations = ["none".to_string(), "same".into(), "more".into()];
+        let f = compute(&records, &["b".into()], &[0.0, 0.5], &mitigations, "gap").unwrap();
+        let of = |m: &str| f.effects.iter().find(|e| e.mitigation == m).unwrap();
+        assert_eq!(of("same").degenerate, None);
+        assert_eq!(
+            of("more").degenerate.as_deref(),
+            Some("2 of 6 seeds failed the gate (1 of 6 without mitigation)")
+        );
+        // `more` has the smaller gap but is flagged: `same` is the best.
+        assert_eq!(f.best("b", 0.5).unwrap().mitigation, "same");
     }
 
     #[test]
